@@ -1,0 +1,36 @@
+# The two set-up commands of the README: `make demo` (main job) and `make test` (tests).
+# Each creates/updates the project-local virtualenv and the verified S3A JAR cache first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.lakeforge-installed
+JARS   := .lakeforge/jars
+
+.PHONY: demo test setup java lint bench
+
+demo: setup
+	$(VENV)/bin/lake demo
+
+test: setup
+	$(VENV)/bin/pytest
+
+setup: java $(STAMP) $(JARS)/.verified
+
+java:
+	@infra/check_java.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+$(JARS)/.verified: $(STAMP) lake/spark/jars.py
+	$(PY) -m lake.spark.jars $(JARS)
+	touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy lake catalog infra jobs
+
+bench: setup
+	$(PY) bench/delta_write_bench.py

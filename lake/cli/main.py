@@ -1,0 +1,71 @@
+"""The ``lake`` command: global flags and the command groups of every stage."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from lake.cli.context import CliContext
+from lake.errors import LakeforgeError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="lake",
+    help="lakeforge: a local-first data lake + ML stack (Kinesis → S3 → Glue → Athena → Spark ML).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its commands on ``app`` through a ``register(app)`` function.
+COMMAND_MODULES = [
+    "lake.cli.services",
+    "lake.cli.table",
+    "lake.cli.demo",
+    "lake.cli.simulate",
+    "lake.cli.ingest",
+    "lake.cli.catalog",
+    "lake.cli.crawl",
+]
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    profile: str | None = typer.Option(
+        None, "--profile", envvar="LAKEFORGE_PROFILE", help="Storage profile: local, moto, s3 or a configured name."
+    ),
+    lake: str | None = typer.Option(
+        None, "--lake", envvar="LAKEFORGE_LAKE", help="Lake URI (s3://bucket/prefix or a directory)."
+    ),
+    master: str | None = typer.Option(
+        None, "--master", help="Spark master (local[N] or spark://host:port)."
+    ),
+) -> None:
+    ctx.obj = CliContext({"profile": profile, "lake": lake, "spark.master": master})
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point: lakeforge errors become one line and exit code 1."""
+    try:
+        app()
+    except LakeforgeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,295 @@
+"""Layered settings: built-in defaults → ``lakeforge.toml`` → ``LAKEFORGE_…`` env → CLI flags.
+
+Every layer is flattened to dotted keys (``spark.master``, ``profiles.s3.endpoint_url``);
+environment variables use ``__`` for nesting (``LAKEFORGE_SPARK__MASTER``). The merged
+result is a frozen :class:`Settings`; ``sources`` records which layer set each key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lake.errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "ENV_PREFIX",
+    "Secret",
+    "Settings",
+    "SparkSettings",
+    "find_project_dir",
+    "load_settings",
+]
+
+CONFIG_FILE_NAME = "lakeforge.toml"
+ENV_PREFIX = "LAKEFORGE_"
+_NOT_KEYS = {"config", "project_dir"}  # env vars that locate config instead of setting it
+_SECRET_WORDS = ("secret", "password", "token", "session_token", "access_key")
+
+
+class Secret:
+    """A credential that never shows itself in ``repr``/``str``; call :meth:`reveal`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def masked(self) -> str:
+        v = self._value
+        return "****" if len(v) < 12 else f"****{v[-2:]}"
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def is_secret_key(key: str) -> bool:
+    """True for option names that hold credentials (masked in every output)."""
+    leaf = key.rsplit(".", 1)[-1].lower()
+    return any(word in leaf for word in _SECRET_WORDS) and not leaf.endswith("_id")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """How Spark sessions are built."""
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    shuffle_partitions: int = 8
+    log_level: str = "WARN"
+    ui: bool = False
+    conf: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The merged, frozen configuration of one lakeforge process."""
+
+    project_dir: Path
+    home: Path
+    jars_dir: Path
+    profile: str = "local"
+    lake: str | None = None
+    catalog_store: str = "embedded"
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    profiles: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def profile_options(self, name: str | None = None) -> Mapping[str, Any]:
+        """Options configured for profile ``name`` (the active one by default)."""
+        return self.profiles.get(name or self.profile, MappingProxyType({}))
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready view with every credential masked."""
+        profiles = {
+            name: {k: _mask(k, v) for k, v in opts.items()} for name, opts in self.profiles.items()
+        }
+        return {
+            "project_dir": str(self.project_dir),
+            "home": str(self.home),
+            "jars_dir": str(self.jars_dir),
+            "profile": self.profile,
+            "lake": self.lake,
+            "catalog_store": self.catalog_store,
+            "spark": {
+                "master": self.spark.master,
+                "driver_memory": self.spark.driver_memory,
+                "executor_memory": self.spark.executor_memory,
+                "shuffle_partitions": self.spark.shuffle_partitions,
+                "log_level": self.spark.log_level,
+            },
+            "profiles": profiles,
+            "sources": dict(self.sources),
+        }
+
+
+def _mask(key: str, value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.masked()
+    if is_secret_key(key) and isinstance(value, str):
+        return Secret(value).masked()
+    return value
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest ancestor of ``start`` holding ``lakeforge.toml``, else ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE_NAME).is_file():
+            return candidate
+    return here
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not dotted.startswith("spark.conf"):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        if key in _NOT_KEYS:
+            continue
+        layer[key] = value
+    return layer
+
+
+def _file_layer(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return _flatten(tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off"}
+
+
+def _as_bool(key: str, value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _BOOL_TRUE:
+        return True
+    if text in _BOOL_FALSE:
+        return False
+    raise ConfigError(f"expected true/false, got {value!r}", key=key, source=source)
+
+
+def _as_int(key: str, value: Any, source: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected an integer, got {value!r}", key=key, source=source) from None
+
+
+_SCALAR_KEYS = {"profile", "lake", "home", "jars_dir", "catalog.store"}
+_SPARK_KEYS = {
+    "spark.master": str,
+    "spark.driver_memory": str,
+    "spark.executor_memory": str,
+    "spark.shuffle_partitions": int,
+    "spark.log_level": str,
+    "spark.ui": bool,
+}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    project_dir: Path | None = None,
+) -> Settings:
+    """Merge defaults, the config file, the environment and ``overrides`` (dotted keys).
+
+    ``None`` values in ``overrides`` are ignored so CLI flags that were not given fall through.
+    """
+    env = os.environ if environ is None else environ
+    if project_dir is None:
+        project_dir = Path(env["LAKEFORGE_PROJECT_DIR"]) if env.get("LAKEFORGE_PROJECT_DIR") else None
+    project = (project_dir or find_project_dir()).resolve()
+    if config_file is None and env.get("LAKEFORGE_CONFIG") is not None:
+        config_file = Path(env["LAKEFORGE_CONFIG"]) if env["LAKEFORGE_CONFIG"] else None
+        explicit = True
+    else:
+        explicit = config_file is not None
+        config_file = config_file or project / CONFIG_FILE_NAME
+
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is not None and (explicit or config_file.is_file()):
+        if config_file.is_file():
+            layers.append((str(config_file), _file_layer(config_file)))
+        elif explicit and str(config_file) not in ("", os.devnull):
+            raise ConfigError(f"config file {config_file} does not exist", key="LAKEFORGE_CONFIG")
+    layers.append(("environment", _env_layer(env)))
+    layers.append(("command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    for source, layer in layers:
+        for key, value in layer.items():
+            merged[key] = value
+            sources[key] = source
+    return _build(merged, sources, project)
+
+
+def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Settings:
+    spark_kwargs: dict[str, Any] = {}
+    spark_conf: dict[str, str] = {}
+    profiles: dict[str, dict[str, Any]] = {}
+    scalars: dict[str, Any] = {}
+    for key, value in merged.items():
+        source = sources[key]
+        if key in _SCALAR_KEYS:
+            scalars[key] = None if value in ("", None) else str(value)
+        elif key in _SPARK_KEYS:
+            kind = _SPARK_KEYS[key]
+            leaf = key.split(".", 1)[1]
+            if kind is int:
+                spark_kwargs[leaf] = _as_int(key, value, source)
+            elif kind is bool:
+                spark_kwargs[leaf] = _as_bool(key, value, source)
+            else:
+                spark_kwargs[leaf] = str(value)
+        elif key.startswith("spark.conf"):
+            if isinstance(value, Mapping):
+                spark_conf.update({str(k): str(v) for k, v in _flatten(value).items()})
+            else:
+                spark_conf[key[len("spark.conf.") :]] = str(value)
+        elif key.startswith("profiles.") and key.count(".") >= 2:
+            _, name, option = key.split(".", 2)
+            profiles.setdefault(name, {})[option] = (
+                Secret(str(value)) if is_secret_key(option) else value
+            )
+        else:
+            raise ConfigError("unknown setting", key=key, source=source)
+
+    home = Path(scalars.get("home") or project / ".lakeforge")
+    if not home.is_absolute():
+        home = project / home
+    jars = Path(scalars.get("jars_dir") or home / "jars")
+    if not jars.is_absolute():
+        jars = project / jars
+    return Settings(
+        project_dir=project,
+        home=home,
+        jars_dir=jars,
+        profile=scalars.get("profile") or "local",
+        lake=scalars.get("lake"),
+        catalog_store=scalars.get("catalog.store") or "embedded",
+        spark=SparkSettings(**spark_kwargs, conf=MappingProxyType(spark_conf)),
+        profiles=MappingProxyType({k: MappingProxyType(v) for k, v in profiles.items()}),
+        sources=MappingProxyType(sources),
+    )

@@ -1,0 +1,91 @@
+"""The storage-profile protocol: one object yields every client's view of the lake."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow.fs as pafs
+
+from lake.errors import TerminalError, TransientError
+
+__all__ = ["StorageError", "StorageProfile", "StorageUnreachableError", "UnknownProfileError"]
+
+
+class StorageError(TerminalError):
+    """A storage profile cannot be built or used."""
+
+
+class UnknownProfileError(StorageError):
+    """The requested profile name is neither built in nor configured."""
+
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown profile {name!r}; valid profiles: {', '.join(known)}")
+
+
+class StorageUnreachableError(TransientError):
+    """The lake's endpoint did not answer."""
+
+    def __init__(self, endpoint: str, reason: str):
+        self.endpoint = endpoint
+        self.reason = reason
+        super().__init__(f"storage endpoint {endpoint} unreachable: {reason}")
+
+
+@runtime_checkable
+class StorageProfile(Protocol):
+    """Where the lake lives and how Spark, delta-rs, pyarrow and boto3 reach it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def lake_uri(self) -> str: ...
+
+    def spark_conf(self) -> dict[str, str]:
+        """``spark.hadoop.*`` options for this storage (empty for a local lake)."""
+        ...
+
+    def storage_options(self) -> dict[str, str]:
+        """delta-rs ``storage_options``."""
+        ...
+
+    def boto3_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``boto3.client(service, **kwargs)`` (AWS services endpoint)."""
+        ...
+
+    def filesystem(self) -> pafs.FileSystem:
+        """A pyarrow filesystem for the lake."""
+        ...
+
+    def fs_path(self, uri: str) -> str:
+        """The path of ``uri`` as the pyarrow filesystem expects it."""
+        ...
+
+    def resolve(self, path: str) -> str:
+        """A native URI for ``path``: absolute URIs pass through, relative ones join the lake."""
+        ...
+
+    def to_spark_uri(self, uri: str) -> str: ...
+
+    def to_native_uri(self, uri: str) -> str: ...
+
+    def ensure_lake(self) -> None:
+        """Create the lake root (directory or bucket) if it does not exist."""
+        ...
+
+    def check(self) -> None:
+        """Raise :class:`StorageUnreachableError` if the lake cannot be reached."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description with credentials masked."""
+        ...
+
+    def task_spec(self) -> dict[str, Any]:
+        """A picklable spec from which Spark tasks rebuild :meth:`filesystem`."""
+        ...

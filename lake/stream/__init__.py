@@ -1,0 +1,1 @@
+"""Streaming: the Kinesis-API simulator, the Kinesis source for Spark and the ingest job."""

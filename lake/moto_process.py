@@ -16,6 +16,8 @@ __all__ = ["MotoProcess", "start_moto"]
 _CHILD = """
 import logging, sys
 from moto.server import ThreadedMotoServer
+from lake.moto_patches import apply_kinesis_speedups
+apply_kinesis_speedups()
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 server = ThreadedMotoServer(ip_address=sys.argv[1], port=int(sys.argv[2]), verbose=False)
 server.start()

@@ -292,6 +292,7 @@ class DeltaTableStore:
         partition_by: Sequence[str],
         props: CommitProperties,
     ) -> int:
+        read_version = dt.version()
         try:
             dt.create_write_transaction(
                 actions, mode, schema, partition_by=list(partition_by) or None,
@@ -299,8 +300,27 @@ class DeltaTableStore:
             )
         except (CommitFailedError, DeltaError) as exc:
             raise _commit_error(uri, dt.version(), exc) from None
-        dt.update_incremental()
-        return _committed_version(dt, props)
+        return self._committed_version(uri, props, read_version)
+
+    def _committed_version(self, uri: str, props: CommitProperties, read_version: int) -> int:
+        """The version our commit got: concurrent writers may have committed before or after it.
+
+        Reads the commit files themselves (``history()`` can misnumber entries while other
+        writers are mid-commit) and matches our ``lakeforge.commitId``.
+        """
+        token = (props.custom_metadata or {}).get("lakeforge.commitId")
+        latest = DeltaTable(uri, storage_options=self._opts()).version()
+        fs = self.profile.filesystem()
+        log = f"{self.profile.fs_path(uri)}/_delta_log"
+        for version in range(latest, read_version, -1):
+            with fs.open_input_stream(f"{log}/{version:020d}.json") as fh:
+                for line in fh.read().decode().splitlines():
+                    info = json.loads(line).get("commitInfo")
+                    if info is not None:
+                        if info.get("lakeforge.commitId") == token:
+                            return version
+                        break
+        raise ConcurrentCommitError(uri, latest, "committed, but the commit was not found in the log")
 
     def _rewrite_without(
         self, dt: DeltaTable, uri: str, pcols: Sequence[str], predicate: Column
@@ -447,15 +467,6 @@ def _props(
     meta.update(extra or {})
     txns = [Transaction(app_id, app_version)] if app_id is not None and app_version is not None else None
     return CommitProperties(custom_metadata=meta, app_transactions=txns, max_commit_retries=50)
-
-
-def _committed_version(dt: DeltaTable, props: CommitProperties) -> int:
-    """The version our commit got (concurrent writers may have committed after it)."""
-    token = (props.custom_metadata or {}).get("lakeforge.commitId")
-    for entry in dt.history(64):
-        if entry.get("lakeforge.commitId") == token:
-            return int(entry["version"])
-    return dt.version()
 
 
 def _commit_error(uri: str, version: int | None, exc: Exception) -> Exception:

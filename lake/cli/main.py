@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "lake.cli.ingest",
     "lake.cli.catalog",
     "lake.cli.crawl",
+    "lake.cli.sql",
+    "lake.cli.sql_server",
 ]
 
 

@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from catalog.delta import register_delta_table
+from catalog.stores import get_catalog
 from lake.config import load_settings
 from lake.errors import LakeforgeError
 from lake.smoke import run_smoke
@@ -22,12 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--profile")
     parser.add_argument("--lake")
+    parser.add_argument("--register", default="smoke.events",
+                        help="catalog db.table to register the table as ('' to skip)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings({"profile": args.profile, "lake": args.lake})
         profile = get_profile(settings)
         spark = build_spark(settings, profile, app_name="lakeforge-smoke")
         report = run_smoke(spark, profile, table=args.table, rows=args.rows)
+        if args.register:
+            db, _, name = args.register.partition(".")
+            register_delta_table(get_catalog(settings, profile), db, name, report.table, profile,
+                                 parameters={"lakeforge.job": "smoke"})
     except (LakeforgeError, RuntimeError) as exc:
         print(f"smoke failed: {exc}", file=sys.stderr)
         return 1

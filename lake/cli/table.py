@@ -11,8 +11,8 @@ import typer
 from rich.table import Table as RichTable
 
 from lake.cli.context import CliContext, console, fail, get_ctx, print_json
-from lake.delta import DeltaStoreError, DeltaTableStore
-from lake.errors import TerminalError
+from lake.delta import DeltaTableStore
+from lake.errors import LakeforgeError, TerminalError
 
 __all__ = ["SourceReadError", "register", "resolve_table"]
 
@@ -97,7 +97,7 @@ def import_(
         df = _read_source(cli, file, fmt)
         parts = [c.strip() for c in partition_by.split(",")] if partition_by else None
         result = store.write(df, uri, mode=mode, partition_by=parts)  # type: ignore[arg-type]
-    except (DeltaStoreError, TerminalError) as exc:
+    except LakeforgeError as exc:
         fail(str(exc))
     out = {"table": result.table, "version": result.version, "rows": result.rows,
            "files_added": result.files_added}
@@ -121,7 +121,7 @@ def show(
         df = store.read(uri, version=version)
         rows = [r.asDict() for r in df.limit(limit).collect()]
         snap = store.snapshot(uri, version=version)
-    except DeltaStoreError as exc:
+    except LakeforgeError as exc:
         fail(str(exc))
     if json_out:
         print_json({"table": uri, "version": snap.version(),
@@ -144,7 +144,7 @@ def history(
     cli, store = _store(ctx)
     try:
         entries = store.history(resolve_table(cli, table))
-    except DeltaStoreError as exc:
+    except LakeforgeError as exc:
         fail(str(exc))
     if json_out:
         print_json(entries)
@@ -167,7 +167,7 @@ def optimize(
     cli, store = _store(ctx)
     try:
         res = store.optimize(resolve_table(cli, table), target_size_mb=target_size_mb)
-    except DeltaStoreError as exc:
+    except LakeforgeError as exc:
         fail(str(exc))
     print_json(res.__dict__) if json_out else console.print(
         f"optimized {res.table}: {res.files_removed} files → {res.files_added} (version {res.version})"
@@ -185,7 +185,7 @@ def vacuum(
     cli, store = _store(ctx)
     try:
         res = store.vacuum(resolve_table(cli, table), retain_hours=retain_hours, dry_run=dry_run)
-    except DeltaStoreError as exc:
+    except LakeforgeError as exc:
         fail(str(exc))
     if json_out:
         print_json(res.__dict__)

@@ -79,3 +79,19 @@ def test_bad_profile_is_one_line_error(run) -> None:
     res = CliRunner().invoke(app, ["--profile", "nope", "table", "show", "x"])
     assert res.exit_code != 0
     assert "unknown profile 'nope'" in (res.output + str(res.exception))
+
+
+def test_table_commands_accept_catalog_names(run, csv_file: Path, tmp_path: Path, spark) -> None:
+    from catalog.delta import register_delta_table
+    from catalog.stores import get_catalog
+    from lake.config import load_settings
+    from lake.storage import get_profile
+
+    assert run("table", "import", str(csv_file), "people").exit_code == 0
+    settings = load_settings()
+    profile = get_profile(settings)
+    register_delta_table(get_catalog(settings, profile), "crm", "people", profile.resolve("people"), profile)
+    shown = json.loads(run("table", "show", "crm.people", "--json").output)
+    assert shown["table"] == str(tmp_path / "lakehouse" / "people") and len(shown["rows"]) == 3
+    res = run("table", "show", "crm.peeple")
+    assert res.exit_code == 1 and "crm.people" in res.output

@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
 
-    from lake.moto_patches import apply_kinesis_speedups
+    from lake.stream.kinesis.moto_fidelity import patch_moto_performance, patch_moto_resharding
 
-    apply_kinesis_speedups()
+    patch_moto_resharding()  # split/merge keep records where Kinesis keeps them
+    patch_moto_performance()  # constant-time puts and GetRecords per shard
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

@@ -9,8 +9,7 @@ import argparse
 import json
 import sys
 
-from catalog.delta import register_delta_table
-from catalog.stores import get_catalog
+from catalog.registration import register_job_tables
 from lake.config import load_settings
 from lake.errors import LakeforgeError
 from lake.smoke import run_smoke
@@ -33,9 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         spark = build_spark(settings, profile, app_name="lakeforge-smoke")
         report = run_smoke(spark, profile, table=args.table, rows=args.rows)
         if args.register:
-            db, _, name = args.register.partition(".")
-            register_delta_table(get_catalog(settings, profile), db, name, report.table, profile,
-                                 parameters={"lakeforge.job": "smoke"})
+            register_job_tables(settings, profile, {args.register: report.table}, job="smoke")
     except (LakeforgeError, RuntimeError) as exc:
         print(f"smoke failed: {exc}", file=sys.stderr)
         return 1

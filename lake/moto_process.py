@@ -16,8 +16,9 @@ __all__ = ["MotoProcess", "start_moto"]
 _CHILD = """
 import logging, sys
 from moto.server import ThreadedMotoServer
-from lake.moto_patches import apply_kinesis_speedups
-apply_kinesis_speedups()
+from lake.stream.kinesis.moto_fidelity import patch_moto_performance, patch_moto_resharding
+patch_moto_resharding()
+patch_moto_performance()
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 server = ThreadedMotoServer(ip_address=sys.argv[1], port=int(sys.argv[2]), verbose=False)
 server.start()

@@ -41,13 +41,11 @@ def demo(
         console.print(f"lake: {profile.lake_uri} (profile {profile.name})")
         spark = build_spark(settings, profile, app_name="lakeforge-demo")
         report = run_smoke(spark, profile, rows=rows)
-        from catalog.delta import register_delta_table
-        from catalog.stores import get_catalog
+        from catalog.registration import register_job_tables
 
-        registered = register_delta_table(get_catalog(settings, profile), "smoke", "events", report.table,
-                                          profile, parameters={"lakeforge.job": "demo"})
-        report.add("register", time.monotonic(), table=registered.qualified_name,
-                   catalog=settings.catalog_store)
+        started = time.monotonic()
+        names = register_job_tables(settings, profile, {"smoke.events": report.table}, job="demo")
+        report.add("register", started, tables=names, catalog=settings.catalog_store)
         if json_out:
             print_json(report.as_dict())
         else:

@@ -1,0 +1,119 @@
+"""The ingest streaming query: Kinesis → ``foreachBatch`` (raw zone, bronze, metrics).
+
+The checkpoint lives in the lake (``_checkpoints/<job>/``) so the job resumes on any
+machine that reaches the lake; its offsets are the per-shard sequence numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lake.errors import LakeforgeError, TerminalError
+from lake.stream.ingest.batch import BatchProcessor, IngestTotals
+from lake.stream.ingest.config import IngestConfig
+from lake.stream.ingest.metrics import BatchMetrics
+from lake.stream.kinesis import kinesis_options, register_kinesis_source
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.streaming import StreamingQuery
+
+    from lake.storage import StorageProfile
+
+__all__ = ["IngestQueryError", "run_ingest", "start_ingest", "stop_gracefully"]
+
+_LAKE_ERROR = re.compile(r"\b(lake\.[\w.]+?\.(\w+(?:Error|Exception))): (.+)")
+_STOP_WAIT_SECONDS = 120
+
+
+class IngestQueryError(TerminalError):
+    """The streaming query stopped with an error."""
+
+    def __init__(self, job: str, reason: str):
+        self.job = job
+        self.reason = reason
+        super().__init__(f"ingest job {job} failed: {reason}")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost lakeforge error in a query failure, else its first line."""
+    text = str(exc)
+    found = _LAKE_ERROR.findall(text)
+    if found:
+        _, name, message = found[-1]
+        return f"{name}: {message.strip()}"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:500] if lines else type(exc).__name__
+
+
+def start_ingest(
+    spark: SparkSession,
+    profile: StorageProfile,
+    config: IngestConfig,
+    *,
+    progress: Callable[[BatchMetrics], None] | None = None,
+) -> tuple[StreamingQuery, BatchProcessor]:
+    """Start the query and return it with its batch processor (for totals)."""
+    register_kinesis_source(spark)
+    options = kinesis_options(
+        profile.boto3_kwargs(), config.stream, starting_position=config.starting_position,
+        starting_timestamp=config.starting_timestamp,
+        max_records_per_trigger=config.max_records_per_trigger,
+    )
+    source = spark.readStream.format("kinesis").options(**options).load()
+    processor = BatchProcessor(spark, profile, config, progress=progress)
+    writer = (
+        source.writeStream.foreachBatch(processor)
+        .queryName(config.job)
+        .option("checkpointLocation", profile.to_spark_uri(profile.resolve(config.checkpoint)))
+    )
+    if config.available_now:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=f"{int(config.trigger_seconds * 1000)} milliseconds")
+    query = writer.start()
+    processor.bind(str(query.id))
+    return query, processor
+
+
+def stop_gracefully(query: StreamingQuery, timeout: float = _STOP_WAIT_SECONDS) -> None:
+    """Let the running batch finish, then stop (a batch cut short is replayed next start)."""
+    deadline = time.monotonic() + timeout
+    while query.isActive and time.monotonic() < deadline:
+        if not query.status.get("isTriggerActive"):
+            break
+        time.sleep(0.1)
+    query.stop()
+
+
+def run_ingest(
+    spark: SparkSession,
+    profile: StorageProfile,
+    config: IngestConfig,
+    *,
+    progress: Callable[[BatchMetrics], None] | None = None,
+) -> IngestTotals:
+    """Run the job until caught up (``available_now``), the timeout, or an interrupt."""
+    profile.ensure_lake()
+    query, processor = start_ingest(spark, profile, config, progress=progress)
+    try:
+        if config.available_now:
+            query.awaitTermination()
+        elif config.timeout_seconds is not None:
+            if not query.awaitTermination(int(max(1, round(config.timeout_seconds)))):
+                stop_gracefully(query)
+        else:
+            query.awaitTermination()
+    except KeyboardInterrupt:
+        stop_gracefully(query)
+    except LakeforgeError:
+        raise
+    except Exception as exc:
+        raise IngestQueryError(config.job, _reason(exc)) from None
+    failure = query.exception()
+    if failure is not None:
+        raise IngestQueryError(config.job, _reason(failure))
+    return processor.totals

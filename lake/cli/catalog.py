@@ -6,14 +6,12 @@ embedded|glue`` (default: ``catalog.store`` from settings / ``LAKEFORGE_CATALOG_
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table as RichTable
 
-from lake.cli.context import console, fail, get_ctx, print_json
-from lake.errors import LakeforgeError
+from lake.cli.context import CATALOG_OPTION, console, get_ctx, print_json, with_catalog
 
 if TYPE_CHECKING:
     from catalog.model import Table
@@ -28,32 +26,6 @@ catalog_app = typer.Typer(
 )
 
 _JSON = typer.Option(False, "--json", help="Print JSON (Glue API shapes).")
-_STORE = typer.Option(
-    None,
-    "--catalog",
-    envvar="LAKEFORGE_CATALOG__STORE",
-    help="Catalog store: embedded (SQLite, default) or glue (Glue API).",
-)
-
-
-def _open(ctx: typer.Context, store: str | None) -> CatalogStore:
-    from catalog.stores import get_catalog
-
-    cli = get_ctx(ctx)
-    name = (store or cli.settings.catalog_store or "embedded").lower()
-    profile = cli.profile if name == "glue" else None
-    return get_catalog(cli.settings, profile, store=name)
-
-
-def _run(ctx: typer.Context, store: str | None, action: Callable[[CatalogStore], Any]) -> Any:
-    try:
-        catalog = _open(ctx, store)
-        try:
-            return action(catalog)
-        finally:
-            catalog.close()
-    except LakeforgeError as exc:
-        fail(str(exc))
 
 
 def _json(value: Any) -> None:
@@ -67,7 +39,7 @@ def _when(value: Any) -> str:
 
 
 @catalog_app.command("databases")
-def databases(ctx: typer.Context, as_json: bool = _JSON, store: str | None = _STORE) -> None:
+def databases(ctx: typer.Context, as_json: bool = _JSON, store: str | None = CATALOG_OPTION) -> None:
     """List databases."""
 
     def action(catalog: CatalogStore) -> None:
@@ -85,7 +57,7 @@ def databases(ctx: typer.Context, as_json: bool = _JSON, store: str | None = _ST
             )
         console.print(out)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @catalog_app.command("tables")
@@ -93,7 +65,7 @@ def tables(
     ctx: typer.Context,
     database: str = typer.Argument(..., help="Database name."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """List the tables and views of DATABASE."""
 
@@ -114,7 +86,7 @@ def tables(
             )
         console.print(out)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 def _print_table(t: Table) -> None:
@@ -154,7 +126,7 @@ def show(
     name: str = typer.Argument(..., metavar="DB.TABLE"),
     version: str | None = typer.Option(None, "--version", help="Show this kept version."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Show a table: columns, partition keys, location, format, parameters."""
     from catalog.names import parse_table_name
@@ -170,7 +142,7 @@ def show(
         else:
             _print_table(table)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @catalog_app.command("partitions")
@@ -181,7 +153,7 @@ def partitions(
         None, "--filter", help="Glue partition expression, e.g. \"year = '2024' AND month > '06'\"."
     ),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """List the partitions of a table (optionally filtered)."""
     from catalog.names import parse_table_name
@@ -203,7 +175,7 @@ def partitions(
             out.add_row(*p.values, p.location or "", _when(p.creation_time))
         console.print(out)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @catalog_app.command("versions")
@@ -211,7 +183,7 @@ def versions(
     ctx: typer.Context,
     name: str = typer.Argument(..., metavar="DB.TABLE"),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """List the kept versions of a table, newest first."""
     from catalog.names import parse_table_name
@@ -237,7 +209,7 @@ def versions(
             )
         console.print(out)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @catalog_app.command("diff")
@@ -247,7 +219,7 @@ def diff(
     v1: str = typer.Argument(..., help="Older version id."),
     v2: str = typer.Argument(..., help="Newer version id."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """What changed from version V1 to V2: columns, types, partition keys, location, parameters."""
     from catalog.diff import diff_tables
@@ -284,7 +256,7 @@ def diff(
         lines += [f"  ~ parameter {k}: {o} → {n}" for k, (o, n) in d.parameters_changed.items()]
         console.print("\n".join(lines), highlight=False, markup=False)
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @catalog_app.command("register-delta")
@@ -295,7 +267,7 @@ def register_delta(
     ),
     table: str = typer.Option(..., "--table", metavar="DB.TABLE", help="Catalog name to register."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Register (or refresh) a Delta table: schema and partition keys from its Delta log."""
     from catalog.delta import register_delta_table
@@ -313,7 +285,7 @@ def register_delta(
                 highlight=False,
             )
 
-    _run(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -18,7 +19,9 @@ from lake.storage import StorageProfile, get_profile
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["CliContext", "fail", "get_ctx", "print_json"]
+    from catalog.stores.base import CatalogStore
+
+__all__ = ["CATALOG_OPTION", "CliContext", "fail", "get_ctx", "print_json", "with_catalog"]
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
@@ -67,5 +70,32 @@ def run_guarded(func: Any, *args: Any, **kwargs: Any) -> Any:
     """Call ``func`` turning lakeforge errors into a one-line message and exit code 1."""
     try:
         return func(*args, **kwargs)
+    except LakeforgeError as exc:
+        fail(str(exc))
+
+
+CATALOG_OPTION: Any = typer.Option(
+    None,
+    "--catalog",
+    envvar="LAKEFORGE_CATALOG__STORE",
+    help="Catalog store: embedded (SQLite, default) or glue (Glue API).",
+)
+
+
+def with_catalog(ctx: typer.Context, store: str | None, action: Callable[[CatalogStore], Any]) -> Any:
+    """Open catalog store ``store`` (default: the configured one), run ``action``, close it.
+
+    Lakeforge errors become a one-line message and exit code 1.
+    """
+    from catalog.stores import get_catalog
+
+    cli = get_ctx(ctx)
+    name = (store or cli.settings.catalog_store or "embedded").lower()
+    try:
+        catalog = get_catalog(cli.settings, cli.profile if name == "glue" else None, store=name)
+        try:
+            return action(catalog)
+        finally:
+            catalog.close()
     except LakeforgeError as exc:
         fail(str(exc))

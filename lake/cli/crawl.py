@@ -7,14 +7,12 @@ reused when unchanged, under ``--name`` or a name derived from the database and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table as RichTable
 
-from lake.cli.context import console, fail, get_ctx, print_json
-from lake.errors import LakeforgeError
+from lake.cli.context import CATALOG_OPTION, console, get_ctx, print_json, with_catalog
 
 if TYPE_CHECKING:
     from catalog.crawler import CrawlerDefinition, CrawlResult
@@ -29,12 +27,6 @@ crawler_app = typer.Typer(
 )
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
-_STORE = typer.Option(
-    None,
-    "--catalog",
-    envvar="LAKEFORGE_CATALOG__STORE",
-    help="Catalog store: embedded (SQLite, default) or glue (Glue API).",
-)
 _DRY = typer.Option(False, "--dry-run", help="Plan only: write nothing to the catalog.")
 _EXPLAIN = typer.Option(False, "--explain", help="Print every decision the crawler makes.")
 _EXCLUDE = typer.Option([], "--exclude", "-x", help="Exclusion glob (* ** ? [..] {a,b}); repeatable.")
@@ -58,25 +50,6 @@ _RECRAWL = typer.Option(
     help="CRAWL_EVERYTHING or CRAWL_NEW_FOLDERS_ONLY (needs LOG behaviours).",
 )
 _THRESHOLD = typer.Option(None, "--table-threshold", help="Fail (writing nothing) if more tables are found.")
-
-
-def _open(ctx: typer.Context, store: str | None) -> CatalogStore:
-    from catalog.stores import get_catalog
-
-    cli = get_ctx(ctx)
-    name = (store or cli.settings.catalog_store or "embedded").lower()
-    return get_catalog(cli.settings, cli.profile if name == "glue" else None, store=name)
-
-
-def _guarded(ctx: typer.Context, store: str | None, action: Callable[[CatalogStore], Any]) -> Any:
-    try:
-        catalog = _open(ctx, store)
-        try:
-            return action(catalog)
-        finally:
-            catalog.close()
-    except LakeforgeError as exc:
-        fail(str(exc))
 
 
 def _options(
@@ -158,7 +131,7 @@ def crawl(
     recrawl: str = _RECRAWL,
     threshold: int | None = _THRESHOLD,
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Crawl PATHs into DATABASE (an ad-hoc crawler definition is created or reused)."""
     from catalog.crawler import CrawlerRepository, adhoc_definition
@@ -172,7 +145,7 @@ def crawl(
         result = _crawler(ctx, catalog).run(definition, dry_run=dry_run, explain=explain)
         _report(result, as_json, explain)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @crawler_app.command("create")
@@ -194,7 +167,7 @@ def create(
     description: str = typer.Option("", "--description", help="Free text."),
     replace: bool = typer.Option(False, "--replace", help="Overwrite an existing crawler."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Create (or with --replace, overwrite) a stored crawler definition."""
     from catalog.crawler import CrawlerDefinition, CrawlerRepository
@@ -215,7 +188,7 @@ def create(
         else:
             console.print(f"crawler [bold]{stored.name}[/bold] stored", highlight=False)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 def _row(d: CrawlerDefinition) -> list[str]:
@@ -229,7 +202,7 @@ def _row(d: CrawlerDefinition) -> list[str]:
 
 
 @crawler_app.command("list")
-def list_crawlers(ctx: typer.Context, as_json: bool = _JSON, store: str | None = _STORE) -> None:
+def list_crawlers(ctx: typer.Context, as_json: bool = _JSON, store: str | None = CATALOG_OPTION) -> None:
     """List stored crawlers."""
     from catalog.crawler import CrawlerRepository
 
@@ -243,7 +216,7 @@ def list_crawlers(ctx: typer.Context, as_json: bool = _JSON, store: str | None =
             out.add_row(*_row(d))
         console.print(out)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @crawler_app.command("show")
@@ -251,7 +224,7 @@ def show(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Crawler name."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Show one crawler definition (Glue CreateCrawler shape)."""
     from catalog.crawler import CrawlerRepository
@@ -291,7 +264,7 @@ def show(
             out.add_row(key, value)
         console.print(out)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @crawler_app.command("run")
@@ -301,7 +274,7 @@ def run(
     dry_run: bool = _DRY,
     explain: bool = _EXPLAIN,
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Run a stored crawler."""
 
@@ -309,14 +282,14 @@ def run(
         result = _crawler(ctx, catalog).run_named(name, dry_run=dry_run, explain=explain)
         _report(result, as_json, explain)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @crawler_app.command("delete")
 def delete_crawler(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Crawler name."),
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Delete a crawler definition (its tables and history stay)."""
     from catalog.crawler import CrawlerRepository
@@ -325,7 +298,7 @@ def delete_crawler(
         CrawlerRepository(catalog).delete(name)
         console.print(f"crawler [bold]{name}[/bold] deleted", highlight=False)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 @crawler_app.command("history")
@@ -334,7 +307,7 @@ def history(
     name: str = typer.Argument(..., help="Crawler name."),
     limit: int = typer.Option(20, "--limit", help="Newest runs to show."),
     as_json: bool = _JSON,
-    store: str | None = _STORE,
+    store: str | None = CATALOG_OPTION,
 ) -> None:
     """Runs of a crawler with their metrics, newest first."""
     from catalog.crawler import CrawlHistory
@@ -374,7 +347,7 @@ def history(
             )
         console.print(out)
 
-    _guarded(ctx, store, action)
+    with_catalog(ctx, store, action)
 
 
 def register(app: typer.Typer) -> None:

@@ -173,7 +173,7 @@ class DeltaTableStore:
             return WriteResult(uri, dt.version(), committed=False)
 
         existing = delta_arrow_schema(dt.schema()) if dt is not None else None
-        pcols = self._partition_columns(uri, dt, partition_by, df.columns, schema_mode, mode)
+        pcols = self._partition_columns(uri, dt, partition_by, df.columns)
         plan = plan_schema(uri, existing, spark_to_arrow(df.schema), schema_mode,
                            overwrite=mode == "overwrite")
         data = _conform(df, plan.table_schema, plan.casts, plan.fill_null)
@@ -220,15 +220,15 @@ class DeltaTableStore:
         dt: DeltaTable | None,
         requested: Sequence[str] | None,
         columns: Sequence[str],
-        schema_mode: SchemaMode,
-        mode: str,
     ) -> list[str]:
         current = list(dt.metadata().partition_columns) if dt is not None else None
         wanted = list(requested) if requested is not None else current or []
-        replacing = mode == "overwrite" and schema_mode == "overwrite"
-        if current is not None and requested is not None and wanted != current and not replacing:
+        if current is not None and requested is not None and wanted != current:
+            # delta-rs keeps a table's partition columns on overwrite, so a new partitioning
+            # would leave files and metadata disagreeing: that takes a new table.
             raise InvalidWriteError(
-                uri, f"table is partitioned by {current}, the write asks for {wanted}", columns=wanted
+                uri, f"table is partitioned by {current}, the write asks for {wanted} "
+                "(changing the partitioning needs a new table)", columns=wanted
             )
         missing = [c for c in wanted if c not in columns]
         if missing:

@@ -48,3 +48,12 @@ def test_overwrite_schema_replaces_the_schema(store, events, spark) -> None:
     store.write(events(), "t")
     store.write(spark.createDataFrame([("a",)], "only string"), "t", mode="overwrite", schema_mode="overwrite")
     assert store.read("t").columns == ["only"]
+
+
+def test_overwrite_cannot_change_partitioning(store, events) -> None:
+    from lake.delta import InvalidWriteError
+
+    store.write(events(), "t", partition_by=["event_date"])
+    with pytest.raises(InvalidWriteError, match="changing the partitioning needs a new table"):
+        store.write(events(), "t", mode="overwrite", schema_mode="overwrite", partition_by=["device"])
+    assert store.read("t").count() == 90 and store.snapshot("t").version() == 0

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lake.stream.aws_errors import error_parts as _error_parts
+from lake.stream.aws_errors import is_transient
 from lake.stream.kinesis.errors import (
     KinesisServiceError,
     KinesisStreamNotFoundError,
@@ -20,46 +22,14 @@ from lake.stream.kinesis.errors import (
 )
 from lake.stream.kinesis.options import KinesisOptions
 
-__all__ = ["THROTTLING_CODES", "IteratorExpired", "KinesisClient", "is_transient"]
+__all__ = ["IteratorExpired", "KinesisClient", "is_transient"]
 
-THROTTLING_CODES = frozenset({
-    "ProvisionedThroughputExceededException",
-    "LimitExceededException",
-    "ThrottlingException",
-    "Throttling",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "KMSThrottlingException",
-    "InternalFailure",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-})
 _BASE_DELAY = 0.1
 _MAX_DELAY = 5.0
 
 
 class IteratorExpired(Exception):
     """A shard iterator outlived its 5 minutes; the caller asks for a fresh one."""
-
-
-def _error_parts(exc: Exception) -> tuple[str, int, str]:
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error", {})
-    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return str(error.get("Code") or type(exc).__name__), status, str(error.get("Message") or exc)
-
-
-def is_transient(exc: Exception) -> bool:
-    """True for throttling, server-side (5xx/429) and connection failures."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-    if isinstance(exc, ClientError):
-        code, status, _ = _error_parts(exc)
-        return code in THROTTLING_CODES or status >= 500 or status == 429
-    return isinstance(exc, ConnectionError | HTTPClientError)
 
 
 class KinesisClient:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lake.stream.aws_errors import error_parts, is_transient
 from lake.stream.simulator.batching import Entry, pack_batches
 from lake.stream.simulator.errors import (
     KinesisRequestError,
@@ -35,21 +36,6 @@ __all__ = [
 # Per-entry error codes worth resending (AWS documents the first two for PutRecords).
 _RETRYABLE_ENTRY_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "InternalFailure", "KMSThrottlingException"}
-)
-# Whole-call error codes worth retrying.
-_RETRYABLE_CALL_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "LimitExceededException",
-        "ThrottlingException",
-        "KMSThrottlingException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalServerError",
-        "InternalError",
-    }
 )
 
 
@@ -133,36 +119,6 @@ class StreamInfo:
     created: bool
 
 
-def _error_code(exc: Exception) -> tuple[str, int, str]:
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error", {})
-    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    return str(error.get("Code", "")), status, str(error.get("Message", exc))
-
-
-def _is_retryable_call_error(exc: Exception) -> bool:
-    from botocore.exceptions import (
-        ClientError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-    )
-
-    connection_errors = (
-        EndpointConnectionError,
-        ConnectionClosedError,
-        ReadTimeoutError,
-        ConnectTimeoutError,
-    )
-    if isinstance(exc, connection_errors):
-        return True
-    if isinstance(exc, ClientError):
-        code, status, _ = _error_code(exc)
-        return code in _RETRYABLE_CALL_CODES or status >= 500
-    return False
-
-
 class KinesisProducer:
     """Writes entries to one Kinesis stream through a boto3 client (moto server or AWS)."""
 
@@ -191,9 +147,8 @@ class KinesisProducer:
             try:
                 return method(**kwargs)
             except (ClientError, BotoCoreError) as exc:
-                code, _, message = _error_code(exc)
-                code = code or type(exc).__name__
-                if not _is_retryable_call_error(exc):
+                code, _, message = error_parts(exc)
+                if not is_transient(exc):
                     raise KinesisRequestError(operation, self.stream_name, code, message) from None
                 if attempt == self.retry.max_attempts:
                     raise KinesisUnavailableError(
@@ -214,10 +169,10 @@ class KinesisProducer:
                 ]
             )
         except ClientError as exc:
-            if _error_code(exc)[0] == "ResourceNotFoundException":
+            if error_parts(exc)[0] == "ResourceNotFoundException":
                 return None
-            if not _is_retryable_call_error(exc):
-                code, _, message = _error_code(exc)
+            if not is_transient(exc):
+                code, _, message = error_parts(exc)
                 raise KinesisRequestError(
                     "DescribeStreamSummary", self.stream_name, code, message
                 ) from None

@@ -521,28 +521,28 @@ def _check_predicate(uri: str, df: DataFrame, predicate: Column) -> None:
         raise InvalidWriteError(uri, "replace_where: some written rows do not match the predicate")
 
 
-def _removes_for_files(dt: DeltaTable, files: set[str]) -> list[RemoveAction]:
-    actions = pa.table(dt.get_add_actions(flatten=False))
+def _removes_where(
+    dt: DeltaTable, matches: Callable[[str, dict[str, str | None]], bool]
+) -> list[RemoveAction]:
+    """Remove actions for the snapshot's files for which ``matches(uri, partition values)``."""
     root = _table_root(dt)
     now = int(time.time() * 1000)
     out = []
-    for row in actions.to_pylist():
-        if f"{root}/{unquote(row['path'])}" in files:
-            out.append(RemoveAction(unquote(row["path"]), True, now, row["size_bytes"],
-                                    _partition_strings(row.get("partition"))))
+    for row in pa.table(dt.get_add_actions(flatten=False)).to_pylist():
+        path = unquote(row["path"])
+        values = _partition_strings(row.get("partition"))
+        if matches(f"{root}/{path}", values or {}):
+            out.append(RemoveAction(path, True, now, row["size_bytes"], values))
     return out
+
+
+def _removes_for_files(dt: DeltaTable, files: set[str]) -> list[RemoveAction]:
+    return _removes_where(dt, lambda uri, _values: uri in files)
 
 
 def _removes_for_partitions(dt: DeltaTable, pcols: Sequence[str], adds: list[AddAction]) -> list[RemoveAction]:
     wanted = {tuple(a.partition_values.get(c) for c in pcols) for a in adds}
-    actions = pa.table(dt.get_add_actions(flatten=False))
-    now = int(time.time() * 1000)
-    out = []
-    for row in actions.to_pylist():
-        values = _partition_strings(row.get("partition")) or {}
-        if tuple(values.get(c) for c in pcols) in wanted:
-            out.append(RemoveAction(unquote(row["path"]), True, now, row["size_bytes"], values))
-    return out
+    return _removes_where(dt, lambda _uri, values: tuple(values.get(c) for c in pcols) in wanted)
 
 
 def _partition_strings(values: dict[str, Any] | None) -> dict[str, str | None] | None:

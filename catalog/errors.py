@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from lake.errors import TerminalError, TransientError
+from lake.errors import LakeforgeError, Transient
 
 __all__ = [
     "AlreadyExistsError",
@@ -16,11 +16,18 @@ __all__ = [
     "InvalidInputError",
     "InvalidTypeError",
     "UnknownStoreError",
+    "did_you_mean",
 ]
 
 
-class CatalogError(TerminalError):
-    """Base of every terminal catalog error."""
+def did_you_mean(suggestions: Iterable[str]) -> str:
+    """``"; did you mean 'a', 'b'?"`` or ``""``."""
+    shown = list(suggestions)
+    return f"; did you mean {', '.join(repr(s) for s in shown)}?" if shown else ""
+
+
+class CatalogError(LakeforgeError):
+    """Base of every catalog error."""
 
 
 class EntityNotFoundError(CatalogError):
@@ -30,73 +37,87 @@ class EntityNotFoundError(CatalogError):
     ``saved query`` …; ``suggestions`` are the closest existing names (difflib).
     """
 
-    def __init__(self, kind: str, name: str, candidates: Iterable[str] = ()):
-        self.kind = kind
-        self.name = name
-        self.suggestions = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
-        hint = (
-            f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
-            if self.suggestions
-            else ""
-        )
-        super().__init__(f"{kind} {name!r} not found{hint}")
+    template = "{kind} {name!r} not found{hint}"
+    kind: str
+    name: str
+    suggestions: list[str]
+
+    def __init__(self, kind: str, name: str, candidates: Iterable[str] = ()) -> None:
+        close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+        super().__init__(kind=kind, name=name, suggestions=close)
+
+    @property
+    def hint(self) -> str:
+        return did_you_mean(self.suggestions)
 
 
 class AlreadyExistsError(CatalogError):
     """Creating an entity whose name is taken."""
 
-    def __init__(self, kind: str, name: str):
-        self.kind = kind
-        self.name = name
-        super().__init__(f"{kind} {name!r} already exists")
+    template = "{kind} {name!r} already exists"
+    kind: str
+    name: str
 
 
 class InvalidInputError(CatalogError):
     """An argument violates the Glue data model (bad name, type, shape)."""
 
-    def __init__(self, message: str, *, field: str | None = None, value: object = None):
-        self.field = field
-        self.value = value
-        super().__init__(f"{field}: {message}" if field else message)
+    template = "{prefix}{message}"
+    message: str
+    field: str | None = None
+    value: object = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.field}: " if self.field else ""
 
 
 class InvalidTypeError(InvalidInputError):
     """A Glue type string does not parse; ``position`` is the offending character index."""
 
-    def __init__(self, type_string: str, reason: str, position: int | None = None):
-        self.type_string = type_string
-        self.reason = reason
-        self.position = position
-        where = f" at position {position}" if position is not None else ""
+    template = "invalid Glue type {type_string!r}: {reason}{where}"
+    type_string: str
+    reason: str
+    position: int | None = None
+
+    def __init__(self, type_string: str, reason: str, position: int | None = None) -> None:
         super().__init__(
-            f"invalid Glue type {type_string!r}: {reason}{where}", field=None, value=type_string
+            type_string=type_string, reason=reason, position=position, value=type_string
         )
+
+    @property
+    def where(self) -> str:
+        return f" at position {self.position}" if self.position is not None else ""
 
 
 class UnknownStoreError(CatalogError):
     """``catalog.store`` names no known backend."""
 
-    def __init__(self, name: str, known: Iterable[str]):
-        self.name = name
-        self.known = sorted(known)
-        super().__init__(f"unknown catalog store {name!r}; valid stores: {', '.join(self.known)}")
+    template = "unknown catalog store {name!r}; valid stores: {known_list}"
+    name: str
+    known: list[str]
+
+    @property
+    def known_list(self) -> str:
+        return ", ".join(sorted(self.known))
 
 
-class ConcurrentModificationError(TransientError):
+class ConcurrentModificationError(Transient, CatalogError):
     """Another writer changed the entity first (version mismatch); re-read and retry."""
 
-    def __init__(self, kind: str, name: str, detail: str = ""):
-        self.kind = kind
-        self.name = name
-        super().__init__(
-            f"{kind} {name!r} was modified concurrently{': ' + detail if detail else ''}"
-        )
+    template = "{kind} {name!r} was modified concurrently{suffix}"
+    kind: str
+    name: str
+    detail: str = ""
+
+    @property
+    def suffix(self) -> str:
+        return f": {self.detail}" if self.detail else ""
 
 
-class CatalogUnavailableError(TransientError):
+class CatalogUnavailableError(Transient, CatalogError):
     """The catalog backend did not answer (endpoint down, throttled, database locked)."""
 
-    def __init__(self, store: str, reason: str):
-        self.store = store
-        self.reason = reason
-        super().__init__(f"catalog store {store!r} unavailable: {reason}")
+    template = "catalog store {store!r} unavailable: {reason}"
+    store: str
+    reason: str

@@ -14,45 +14,50 @@ __all__ = [
 
 
 class CrawlerError(CatalogError):
-    """Base of every terminal crawler error."""
+    """Base of every crawler error."""
 
 
-class InvalidCrawlerDefinitionError(InvalidInputError):
+class InvalidCrawlerDefinitionError(InvalidInputError, CrawlerError):
     """A crawler definition breaks a rule (bad option value, contradictory policies)."""
 
-    def __init__(self, crawler: str, field: str, message: str):
-        self.crawler = crawler
-        super().__init__(f"crawler {crawler!r}: {message}", field=field)
+    template = "{field}: crawler {crawler!r}: {message}"
+    crawler: str
+
+    def __init__(self, crawler: str, field: str, message: str) -> None:
+        super().__init__(crawler=crawler, field=field, message=message)
 
 
-class InvalidExclusionPatternError(InvalidInputError):
+class InvalidExclusionPatternError(InvalidInputError, CrawlerError):
     """An exclusion glob does not compile (e.g. an unclosed ``[`` or ``{``)."""
 
-    def __init__(self, pattern: str, reason: str):
-        self.pattern = pattern
-        self.reason = reason
-        super().__init__(f"exclusion pattern {pattern!r}: {reason}", field="exclusions")
+    template = "exclusions: exclusion pattern {pattern!r}: {reason}"
+    pattern: str
+    reason: str
+
+    def __init__(self, pattern: str, reason: str) -> None:
+        super().__init__(pattern=pattern, reason=reason, field="exclusions")
 
 
 class ListingError(CrawlerError):
     """An include path cannot be listed (missing bucket, missing directory, access denied)."""
 
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = reason
-        super().__init__(f"cannot list {path}: {reason}")
+    template = "cannot list {path}: {reason}"
+    path: str
+    reason: str
 
 
 class TableThresholdExceededError(CrawlerError):
     """The crawl found more tables than the crawler's TableThreshold allows; nothing written."""
 
-    def __init__(self, crawler: str, found: int, threshold: int, tables: list[str]):
-        self.crawler = crawler
-        self.found = found
-        self.threshold = threshold
-        self.tables = tables
-        shown = ", ".join(tables[:10]) + (" …" if len(tables) > 10 else "")
-        super().__init__(
-            f"crawler {crawler!r} found {found} tables, more than its table threshold "
-            f"{threshold}; nothing was written (tables: {shown})"
-        )
+    template = (
+        "crawler {crawler!r} found {found} tables, more than its table threshold {threshold}; "
+        "nothing was written (tables: {shown})"
+    )
+    crawler: str
+    found: int
+    threshold: int
+    tables: list[str]
+
+    @property
+    def shown(self) -> str:
+        return ", ".join(self.tables[:10]) + (" …" if len(self.tables) > 10 else "")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalog.sql.errors import EndpointNotRunningError, EndpointRefreshError
 from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
 from infra.process import (
     LOOPBACK,
@@ -36,7 +37,6 @@ from infra.process import (
     wait_for,
 )
 from lake.config import Settings
-from lake.errors import TerminalError
 from lake.state import ServiceState, pid_alive
 
 __all__ = [
@@ -65,22 +65,6 @@ ENDPOINT_SERVICE = "thrift"
 SERVER_MODULE = "catalog.sql.endpoint_server"
 DEFAULT_PORT = 10000
 REFRESH_FILE = "refresh.json"
-
-
-class EndpointNotRunningError(TerminalError):
-    """A command needs the running SQL endpoint and there is none for this home."""
-
-    def __init__(self, home: Path):
-        self.home = home
-        super().__init__(f"the SQL endpoint is not running for {home} (start it with `lake sql-server`)")
-
-
-class EndpointRefreshError(TerminalError):
-    """The running endpoint could not re-read the catalog (what was exposed stays exposed)."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(f"sql-server refresh failed: {reason}")
 
 
 @dataclass(frozen=True)

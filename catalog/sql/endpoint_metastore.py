@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from lake.errors import TerminalError
+from catalog.sql.errors import NameTakenError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -26,15 +26,6 @@ __all__ = ["EXPOSED_PROPERTY", "Metastore", "NameTakenError", "quote_name", "sql
 
 EXPOSED_PROPERTY = "lakeforge.exposed"
 _TMP_VIEW = "lakeforge_endpoint_definition"
-
-
-class NameTakenError(TerminalError):
-    """A client-made object already uses the name a catalog table or view should get."""
-
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"{name} already exists in the endpoint and was not created by lakeforge; "
-                         "drop it to expose the catalog object")
 
 
 def quote_name(*parts: str) -> str:

@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 
 from lake.cli.context import CliContext, console, fail, get_ctx, print_json
 from lake.delta import DeltaTableStore
-from lake.errors import LakeforgeError, TerminalError
+from lake.errors import LakeforgeError
 
 __all__ = ["SourceReadError", "register", "resolve_table"]
 
@@ -20,13 +20,12 @@ table_app = typer.Typer(help="Delta tables: import, show, history, optimize, vac
 _FORMATS = ("csv", "json", "parquet")
 
 
-class SourceReadError(TerminalError):
+class SourceReadError(LakeforgeError):
     """An import source file is missing or cannot be parsed."""
 
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = reason
-        super().__init__(f"cannot read {path}: {reason}")
+    template = "cannot read {path}: {reason}"
+    path: str
+    reason: str
 
 
 def resolve_table(cli: CliContext, name: str) -> str:

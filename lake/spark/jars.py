@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from lake.errors import TerminalError
+from lake.spark.errors import JarError
 
 __all__ = ["JAR_SHA256", "SOURCE_SDIST", "JarError", "ensure_s3a_jars", "verify_jars"]
 
@@ -26,10 +26,6 @@ JAR_SHA256: dict[str, str] = {
         "b87175b32a16544cc1b37cf40390eb375833e62bed67f8ce6cde4b7ad6429ead"
     ),
 }
-
-
-class JarError(TerminalError):
-    """The S3A JARs cannot be fetched or fail verification."""
 
 
 def _sha256(path: Path) -> str:

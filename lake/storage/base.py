@@ -6,31 +6,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow.fs as pafs
 
-from lake.errors import TerminalError, TransientError
+from lake.storage.errors import StorageError, StorageUnreachableError, UnknownProfileError
 
 __all__ = ["StorageError", "StorageProfile", "StorageUnreachableError", "UnknownProfileError"]
-
-
-class StorageError(TerminalError):
-    """A storage profile cannot be built or used."""
-
-
-class UnknownProfileError(StorageError):
-    """The requested profile name is neither built in nor configured."""
-
-    def __init__(self, name: str, known: list[str]):
-        self.name = name
-        self.known = known
-        super().__init__(f"unknown profile {name!r}; valid profiles: {', '.join(known)}")
-
-
-class StorageUnreachableError(TransientError):
-    """The lake's endpoint did not answer."""
-
-    def __init__(self, endpoint: str, reason: str):
-        self.endpoint = endpoint
-        self.reason = reason
-        super().__init__(f"storage endpoint {endpoint} unreachable: {reason}")
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from lake.storage import uris
-from lake.storage.base import StorageError, StorageUnreachableError
+from lake.storage.errors import StorageError, StorageUnreachableError
 
 __all__ = ["LocalProfile"]
 

@@ -9,7 +9,7 @@ import pyarrow.fs as pafs
 
 from lake.config import Secret
 from lake.storage import uris
-from lake.storage.base import StorageError, StorageUnreachableError
+from lake.storage.errors import StorageError, StorageUnreachableError
 
 __all__ = ["S3AFixes", "S3Profile"]
 

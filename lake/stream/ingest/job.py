@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lake.errors import LakeforgeError, TerminalError
+from lake.errors import LakeforgeError
 from lake.stream.ingest.batch import BatchProcessor, IngestTotals
 from lake.stream.ingest.config import IngestConfig
+from lake.stream.ingest.errors import IngestQueryError
 from lake.stream.ingest.metrics import BatchMetrics
 from lake.stream.kinesis import kinesis_options, register_kinesis_source
 
@@ -27,15 +28,6 @@ __all__ = ["IngestQueryError", "run_ingest", "start_ingest", "stop_gracefully"]
 
 _LAKE_ERROR = re.compile(r"\b(lake\.[\w.]+?\.(\w+(?:Error|Exception))): (.+)")
 _STOP_WAIT_SECONDS = 120
-
-
-class IngestQueryError(TerminalError):
-    """The streaming query stopped with an error."""
-
-    def __init__(self, job: str, reason: str):
-        self.job = job
-        self.reason = reason
-        super().__init__(f"ingest job {job} failed: {reason}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -89,7 +89,8 @@ class KinesisClient:
                 delay = self._rng.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt))
                 if elapsed + delay > self.options.retry_timeout_seconds:
                     raise KinesisUnavailableError(
-                        self.stream, _api_name(operation), attempt, elapsed, f"{code}: {message}"
+                        operation=_api_name(operation), stream=self.stream, attempts=attempt,
+                        last_error=f"{code}: {message}", seconds=elapsed,
                     ) from None
                 self._sleep(delay)
 

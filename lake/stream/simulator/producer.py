@@ -152,7 +152,8 @@ class KinesisProducer:
                     raise KinesisRequestError(operation, self.stream_name, code, message) from None
                 if attempt == self.retry.max_attempts:
                     raise KinesisUnavailableError(
-                        operation, self.stream_name, attempt, f"{code}: {message}"
+                        operation=operation, stream=self.stream_name, attempts=attempt,
+                        last_error=f"{code}: {message}",
                     ) from None
                 self._call_retries += 1
                 self._sleep(self.retry.delay(attempt, self._rng))

@@ -12,14 +12,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "WAREHOUSE_DIR",
     "TableName",
     "looks_like_table_name",
+    "managed_location",
     "parse_table_name",
     "resolve_table",
     "table_location",
 ]
 
 DEFAULT_DATABASE = "default"
+WAREHOUSE_DIR = "warehouse"
 
 
 class TableName(NamedTuple):
@@ -82,3 +85,15 @@ def table_location(
         what = "a view" if table.is_view else "a table without a location"
         raise CatalogError(f"{table.qualified_name} is {what}; it has no storage location")
     return table.location
+
+
+def managed_location(store: CatalogStore, name: TableName, lake_uri: str) -> str:
+    """Where a new table we create lives: under its database's LocationUri if it has one,
+    else ``<lake>/warehouse/<db>/<table>``."""
+    from lake.storage import uris
+
+    if store.database_exists(name.database):
+        location = store.get_database(name.database).location_uri
+        if location:
+            return uris.join(location, name.table)
+    return uris.join(lake_uri, WAREHOUSE_DIR, name.database, name.table)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from catalog.names import TableName
+from catalog.names import TableName, managed_location
 from catalog.sql.query import CompiledQuery, compile_query
 from catalog.sql.resolve import FrameCache, Resolver, TableInfo
 from catalog.sql.results import ColumnInfo, ResultSet, RowsResult
@@ -21,10 +21,9 @@ if TYPE_CHECKING:
     from lake.delta import DeltaTableStore
     from lake.storage import StorageProfile
 
-__all__ = ["LINEAGE_PARAM", "WAREHOUSE_DIR", "ExecutionContext", "Outcome", "message_result"]
+__all__ = ["LINEAGE_PARAM", "ExecutionContext", "Outcome", "message_result"]
 
 LINEAGE_PARAM = "lakeforge.lineage"
-WAREHOUSE_DIR = "warehouse"
 
 
 @dataclass
@@ -71,8 +70,8 @@ class ExecutionContext:
         return self.resolver.describe(name, where=self.statement.source.position(0))
 
     def warehouse_location(self, name: TableName) -> str:
-        """Where a new Delta table lives: ``<lake>/warehouse/<db>/<table>``."""
-        return self.profile.resolve(f"{WAREHOUSE_DIR}/{name.database}/{name.table}")
+        """Where a new Delta table lives: its database's location, else ``<lake>/warehouse/<db>/<table>``."""
+        return self.profile.resolve(managed_location(self.store, name, self.profile.lake_uri))
 
     def sources(self) -> list[dict[str, Any]]:
         """The tables (with Delta versions) this statement has read so far."""

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
 
 from lake.cli.context import CliContext, console, fail, get_ctx, print_json
+from lake.cli.importing import ImportMode, SchemaModeChoice, import_progress, import_target
 from lake.delta import DeltaTableStore
 from lake.errors import LakeforgeError
+from lake.importing import BadRows, SourceFormat
 
-__all__ = ["SourceReadError", "register", "resolve_table"]
+__all__ = ["register", "resolve_table"]
 
 table_app = typer.Typer(help="Delta tables: import, show, history, optimize, vacuum.", no_args_is_help=True)
-_FORMATS = ("csv", "json", "parquet")
-
-
-class SourceReadError(LakeforgeError):
-    """An import source file is missing or cannot be parsed."""
-
-    template = "cannot read {path}: {reason}"
-    path: str
-    reason: str
 
 
 def resolve_table(cli: CliContext, name: str) -> str:
@@ -44,65 +36,58 @@ def _store(ctx: typer.Context) -> tuple[CliContext, DeltaTableStore]:
     return cli, DeltaTableStore(cli.spark("lakeforge-table"), cli.profile)
 
 
-def _read_source(cli: CliContext, path: str, fmt: str) -> Any:
-    from pyspark.errors import PySparkException
-
-    spark = cli.spark("lakeforge-table")
-    local = Path(path)
-    if "://" not in path:
-        if not local.exists():
-            raise SourceReadError(path, "no such file")
-        uri = local.resolve().as_uri()
-    else:
-        uri = cli.profile.to_spark_uri(path)
-    reader = spark.read.option("mode", "FAILFAST")
-    try:
-        if fmt == "csv":
-            df = reader.option("header", True).option("inferSchema", True).csv(uri)
-        elif fmt == "json":
-            df = reader.json(uri)
-        else:
-            df = reader.parquet(uri)
-        df = df.cache()
-        df.count()  # surfaces parse errors now, before anything is written
-    except PySparkException as exc:
-        raise SourceReadError(path, str(exc).strip().splitlines()[0][:300]) from None
-    except Exception as exc:  # py4j errors from corrupt files
-        raise SourceReadError(path, str(exc).strip().splitlines()[0][:300]) from None
-    if "_corrupt_record" in df.columns:
-        raise SourceReadError(path, f"not valid {fmt}")
-    return df
-
-
 @table_app.command("import")
 def import_(
     ctx: typer.Context,
-    file: str = typer.Argument(..., help="Source file or directory."),
-    table: str = typer.Argument(..., help="Table URI, path under the lake, or db.table."),
-    fmt: str = typer.Option(None, "--format", help="csv, json or parquet (default: from the extension)."),
-    mode: str = typer.Option("append", "--mode", help="append or overwrite."),
-    partition_by: str = typer.Option(None, "--partition-by", help="Comma-separated partition columns."),
-    json_out: bool = typer.Option(False, "--json"),
+    file: Annotated[str, typer.Argument(help="Source file or folder (a path, or a URI in the lake's storage).")],
+    table: Annotated[str, typer.Argument(help="Table URI, path under the lake, or db.table (created and registered).")],
+    fmt: Annotated[SourceFormat | None, typer.Option("--format", help="Default: from the file extension.")] = None,
+    mode: Annotated[ImportMode, typer.Option("--mode")] = ImportMode.APPEND,
+    partition_by: Annotated[str | None, typer.Option("--partition-by", help="Comma-separated columns.")] = None,
+    schema_mode: Annotated[SchemaModeChoice | None, typer.Option(
+        "--schema-mode", help="merge: add new columns; overwrite: replace the schema (with --mode overwrite).")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of CSV files.")] = "utf-8",
+    delimiter: Annotated[str, typer.Option("--delimiter")] = ",",
+    quote: Annotated[str, typer.Option("--quote")] = '"',
+    escape: Annotated[str | None, typer.Option("--escape", help="Escape character (default: quotes double).")] = None,
+    header: Annotated[bool, typer.Option("--header/--no-header")] = True,
+    null_value: Annotated[list[str] | None, typer.Option(
+        "--null-value", help="A CSV value read as NULL (repeatable; default: the empty string).")] = None,
+    schema: Annotated[str | None, typer.Option(
+        "--schema", help="Explicit CSV schema, e.g. 'id BIGINT, name STRING, amount DECIMAL(10,2)'.")] = None,
+    bad_rows: Annotated[BadRows, typer.Option(
+        "--bad-rows", help="CSV rows with the wrong field count: error, or quarantine to a file in the lake.")
+    ] = BadRows.ERROR,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Import a CSV/JSON/Parquet file into a Delta table."""
-    fmt = fmt or Path(file).suffix.lstrip(".").lower().replace("ndjson", "json")
-    if fmt not in _FORMATS:
-        fail(f"--format must be one of {', '.join(_FORMATS)} (got {fmt!r} for {file})")
-    if mode not in ("append", "overwrite"):
-        fail(f"--mode must be append or overwrite (got {mode!r})")
-    cli, store = _store(ctx)
-    try:
-        uri = resolve_table(cli, table)
-        df = _read_source(cli, file, fmt)
-        parts = [c.strip() for c in partition_by.split(",")] if partition_by else None
-        result = store.write(df, uri, mode=mode, partition_by=parts)  # type: ignore[arg-type]
-    except LakeforgeError as exc:
-        fail(str(exc))
-    out = {"table": result.table, "version": result.version, "rows": result.rows,
-           "files_added": result.files_added}
-    print_json(out) if json_out else console.print(
-        f"imported {result.rows} rows into {result.table} (version {result.version}, {result.files_added} files)"
+    """Import a CSV/JSON/Parquet file (or a folder of them) into a Delta table in one commit.
+
+    The source is fully read and checked before anything is written: invalid bytes in the
+    encoding, ragged rows and unparseable values are errors naming the file and line.
+    """
+    from lake.importing import CsvOptions, import_file
+
+    cli = get_ctx(ctx)
+    csv = CsvOptions(encoding=encoding, delimiter=delimiter, quote=quote, escape=escape, header=header,
+                     null_values=tuple(null_value) if null_value else ("",), schema=schema, bad_rows=bad_rows)
+    target = import_target(cli, table)
+    with import_progress(enabled=not json_out) as progress:
+        result = import_file(
+            file, target.uri, profile=cli.profile, fmt=fmt, csv=csv, mode=mode.value,
+            store=lambda: DeltaTableStore(cli.spark("lakeforge-table"), cli.profile),
+            partition_by=[c.strip() for c in partition_by.split(",")] if partition_by else None,
+            schema_mode=schema_mode.value if schema_mode else None, progress=progress,
+        )
+    registered = target.register(cli) if result.version is not None else None
+    if json_out:
+        print_json({**result.to_json(), "registered": registered})
+        return
+    console.print(
+        f"imported {result.rows:,} rows ({result.bytes:,} bytes) into {registered or result.table} "
+        f"(version {result.version}, {result.files_added} files) in {result.seconds:.1f}s", highlight=False,
     )
+    if result.bad_rows:
+        console.print(f"{result.bad_rows:,} ragged rows were set aside in {result.quarantine}", highlight=False)
 
 
 @table_app.command("show")

@@ -91,7 +91,7 @@ def plan_schema(
             if mode != "merge":
                 raise SchemaMismatchError(
                     table, field.name, _strip(field.type), None,
-                    "is not in the table (pass schema_mode='merge' to add it)",
+                    "is not in the table (add it with --schema-mode merge, or schema_mode='merge' from Python)",
                 )
             added.append(field.with_nullable(True))
             continue

@@ -14,22 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from lake.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE_NAME",
     "ENV_PREFIX",
+    "MLSettings",
     "Secret",
     "Settings",
     "SparkSettings",
     "find_project_dir",
     "load_settings",
+    "mask_uri",
 ]
 
 CONFIG_FILE_NAME = "lakeforge.toml"
 ENV_PREFIX = "LAKEFORGE_"
-_NOT_KEYS = {"config", "project_dir"}  # env vars that locate config instead of setting it
+_NOT_KEYS = {"config", "project_dir", "debug", "error_file"}  # env vars that locate config or steer the CLI
 _SECRET_WORDS = ("secret", "password", "token", "session_token", "access_key")
 
 
@@ -80,6 +83,14 @@ class SparkSettings:
 
 
 @dataclass(frozen=True)
+class MLSettings:
+    """Where MLflow tracks runs and registers models (``[ml]``); ``None`` means the embedded store."""
+
+    tracking_uri: str | None = None
+    registry_uri: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The merged, frozen configuration of one lakeforge process."""
 
@@ -90,6 +101,7 @@ class Settings:
     lake: str | None = None
     catalog_store: str = "embedded"
     spark: SparkSettings = field(default_factory=SparkSettings)
+    ml: MLSettings = field(default_factory=MLSettings)
     profiles: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -118,9 +130,25 @@ class Settings:
                 "shuffle_partitions": self.spark.shuffle_partitions,
                 "log_level": self.spark.log_level,
             },
+            "ml": {
+                "tracking_uri": mask_uri(self.ml.tracking_uri),
+                "registry_uri": mask_uri(self.ml.registry_uri),
+            },
             "profiles": profiles,
             "sources": dict(self.sources),
         }
+
+
+def mask_uri(uri: str | None) -> str | None:
+    """``scheme://user:pass@host/…`` with the password replaced by ``****`` (other URIs unchanged)."""
+    if not uri:
+        return uri
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:****@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _mask(key: str, value: Any) -> Any:
@@ -196,6 +224,7 @@ def _as_int(key: str, value: Any, source: str) -> int:
 
 
 _SCALAR_KEYS = {"profile", "lake", "home", "jars_dir", "catalog.store"}
+_ML_KEYS = {"ml.tracking_uri", "ml.registry_uri"}
 _SPARK_KEYS = {
     "spark.master": str,
     "spark.driver_memory": str,
@@ -252,7 +281,7 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Se
     scalars: dict[str, Any] = {}
     for key, value in merged.items():
         source = sources[key]
-        if key in _SCALAR_KEYS:
+        if key in _SCALAR_KEYS or key in _ML_KEYS:
             scalars[key] = None if value in ("", None) else str(value)
         elif key in _SPARK_KEYS:
             kind = _SPARK_KEYS[key]
@@ -290,6 +319,7 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Se
         lake=scalars.get("lake"),
         catalog_store=scalars.get("catalog.store") or "embedded",
         spark=SparkSettings(**spark_kwargs, conf=MappingProxyType(spark_conf)),
+        ml=MLSettings(tracking_uri=scalars.get("ml.tracking_uri"), registry_uri=scalars.get("ml.registry_uri")),
         profiles=MappingProxyType({k: MappingProxyType(v) for k, v in profiles.items()}),
         sources=MappingProxyType(sources),
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import sys
 
 import typer
 
+from lake.cli.boundary import BoundaryGroup
 from lake.cli.context import CliContext
-from lake.errors import LakeforgeError
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="lake",
+    cls=BoundaryGroup,
     help="lakeforge: a local-first data lake + ML stack (Kinesis → S3 → Glue → Athena → Spark ML).",
     no_args_is_help=True,
     add_completion=False,
@@ -65,9 +65,5 @@ _register_all()
 
 
 def main() -> None:
-    """Console-script entry point: lakeforge errors become one line and exit code 1."""
-    try:
-        app()
-    except LakeforgeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    """Console-script entry point (errors become one line at :class:`BoundaryGroup`)."""
+    app()

@@ -87,6 +87,7 @@ def main() -> None:
     from deltalake import DeltaTable
 
     from lake.config import load_settings
+    from lake.delta.arrow_read import snapshot_to_arrow
     from lake.spark.session import build_spark
     from lake.storage import get_profile
     from lake.stream.ingest import IngestConfig, start_ingest, stop_gracefully
@@ -135,7 +136,7 @@ def main() -> None:
         batch = entry.get("lakeforge.ingest.batchId")
         if batch is not None:
             commit_ms[int(batch)] = int(entry["timestamp"])
-    table = dt.to_pyarrow_table(columns=["_arrival_time", "_batch_id"])
+    table = snapshot_to_arrow(dt, profile, columns=["_arrival_time", "_batch_id"])
     arrivals = [a.timestamp() * 1000 for a in table.column("_arrival_time").to_pylist()]
     batch_ids = table.column("_batch_id").to_pylist()
     fresh = [

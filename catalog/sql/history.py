@@ -118,9 +118,11 @@ class QueryHistory:
         """The whole history as Arrow (empty if nothing was recorded yet)."""
         from deltalake import DeltaTable
 
+        from lake.delta.arrow_read import read_arrow
+
         if not DeltaTable.is_deltatable(self.uri, storage_options=self._opts()):
             return SCHEMA.empty_table()
-        return DeltaTable(self.uri, storage_options=self._opts()).to_pyarrow_table()
+        return read_arrow(self.uri, self.profile)
 
     def recent(self, limit: int = 20, *, query_id: str | None = None) -> list[dict[str, Any]]:
         """The newest ``limit`` records (or the one with ``query_id``), newest first."""

@@ -149,7 +149,6 @@ class MetricsTable:
         return True
 
     def read(self) -> list[dict[str, Any]]:
-        from deltalake import DeltaTable
+        from lake.delta.arrow_read import read_arrow
 
-        dt = DeltaTable(self.uri, storage_options=self.profile.storage_options() or None)
-        return list(dt.to_pyarrow_table().to_pylist())
+        return list(read_arrow(self.uri, self.profile).to_pylist())

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lake.stream.ingest.bronze import BronzeWriter
 from lake.stream.ingest.config import IngestConfig
-from lake.stream.ingest.metrics import BatchMetrics, MetricsTable
+from lake.stream.ingest.metrics import BatchMetrics, MetricsTable, lost_text
 from lake.stream.ingest.parse import ParsedBatch, parse_event_time, parse_records
 from lake.stream.ingest.raw_zone import plan_raw_files, write_raw_files
 
@@ -43,9 +43,24 @@ class IngestTotals:
     valid_records: int = 0
     error_records: int = 0
     rescued_records: int = 0
+    records_lost: int = 0
+    uncounted_loss_gaps: int = 0
     last_batch_id: int | None = None
     bronze_version: int | None = None
     new_columns: list[str] = field(default_factory=list)
+    checkpoint_moved_to: str | None = None  # where --reset-checkpoint moved the old one
+
+    @property
+    def lost_text(self) -> str:
+        return lost_text(self.records_lost, self.uncounted_loss_gaps)
+
+    def summary_line(self, stream: str) -> str:
+        """``ingest heart: read 3 batches, 251 records, 0 lost (250 valid, 1 errors, 0 rescued)``."""
+        return (
+            f"ingest {stream}: read {self.batches} batches, {self.records_in:,} records, "
+            f"{self.lost_text} ({self.valid_records:,} valid, {self.error_records:,} errors, "
+            f"{self.rescued_records:,} rescued)"
+        )
 
     def add(self, m: BatchMetrics) -> None:
         self.batches += 1
@@ -53,6 +68,8 @@ class IngestTotals:
         self.valid_records += m.valid_records
         self.error_records += m.error_records
         self.rescued_records += m.rescued_records
+        self.records_lost += m.records_lost
+        self.uncounted_loss_gaps += m.uncounted_loss_gaps
         self.last_batch_id = m.batch_id
         if m.bronze_version is not None:
             self.bronze_version = m.bronze_version
@@ -126,7 +143,7 @@ class BatchProcessor:
         clock = time.monotonic()
         bronze, metrics_table = self._writers()
         parsed = parse_records(df.toArrow())
-        if parsed.records_in == 0:
+        if parsed.records_in == 0 and not parsed.lost:
             return
         read_done = time.monotonic()
         self._maybe_crash("read", batch_id)
@@ -146,6 +163,7 @@ class BatchProcessor:
             started_at=started, records_in=parsed.records_in, valid_records=len(parsed.valid),
             error_records=len(parsed.errors), bytes_in=parsed.bytes_in, raw_files=len(files),
             read_ms=_ms(read_done - clock), raw_ms=_ms(raw_done - read_done),
+            records_lost=parsed.records_lost, uncounted_loss_gaps=parsed.uncounted_loss_gaps,
         )
         bronze.refresh()
         done = bronze.committed_version()
@@ -177,6 +195,8 @@ class BatchProcessor:
         m: BatchMetrics, parsed: ParsedBatch, event_times: list[datetime | None]
     ) -> None:
         metas = [r.meta for r in parsed.valid] + [e.meta for e in parsed.errors]
+        if not metas:  # a batch that only reports lost records
+            return
         last: dict[str, tuple[int, int | None]] = {}
         for meta in metas:
             seq = int(meta.sequence_number)

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from lake.errors import ConfigError
 from lake.stream.kinesis.options import STARTING_POSITIONS
 
-__all__ = ["DEFAULT_MAX_RECORDS_PER_TRIGGER", "DEFAULT_TRIGGER_SECONDS", "IngestConfig"]
+__all__ = [
+    "DEFAULT_MAX_RECORDS_PER_TRIGGER",
+    "DEFAULT_TRIGGER_SECONDS",
+    "RESET_POSITIONS",
+    "IngestConfig",
+]
 
 DEFAULT_TRIGGER_SECONDS = 5.0
 DEFAULT_MAX_RECORDS_PER_TRIGGER = 20_000
+RESET_POSITIONS = ("trim_horizon", "latest")
 _STREAM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
@@ -32,6 +38,8 @@ class IngestConfig:
     metrics_table: str = "_meta/ingest_metrics"
     checkpoint_prefix: str = "_checkpoints"
     timeout_seconds: float | None = None
+    reset_checkpoint: str | None = None  # trim_horizon | latest: move the checkpoint aside first
+    allow_data_loss: bool = False  # count records that expired unread instead of failing
 
     def __post_init__(self) -> None:
         if not _STREAM_NAME.match(self.stream):
@@ -57,6 +65,21 @@ class IngestConfig:
         if (self.starting_position == "at_timestamp") != (self.starting_timestamp is not None):
             raise ConfigError("--starting-timestamp goes with --starting-position at_timestamp",
                               key="--starting-timestamp")
+        if self.reset_checkpoint is not None and self.reset_checkpoint not in RESET_POSITIONS:
+            raise ConfigError(
+                f"reset position {self.reset_checkpoint!r}; valid: {', '.join(RESET_POSITIONS)}",
+                key="--reset-checkpoint",
+            )
+        if self.reset_checkpoint is not None and self.starting_position == "at_timestamp":
+            raise ConfigError(
+                "--reset-checkpoint says where the new checkpoint starts; "
+                "drop --starting-position at_timestamp", key="--reset-checkpoint",
+            )
+
+    @property
+    def start_position(self) -> str:
+        """Where a new checkpoint starts: the reset position, else ``starting_position``."""
+        return self.reset_checkpoint or self.starting_position
 
     @property
     def job(self) -> str:

@@ -1,7 +1,9 @@
 """The ingest streaming query: Kinesis → ``foreachBatch`` (raw zone, bronze, metrics).
 
 The checkpoint lives in the lake (``_checkpoints/<job>/``) so the job resumes on any
-machine that reaches the lake; its offsets are the per-shard sequence numbers.
+machine that reaches the lake; its offsets are the per-shard sequence numbers plus the
+stream's identity, checked against the live stream by the source on every trigger.
+``reset_checkpoint`` moves the checkpoint aside first (see :mod:`.checkpoint`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lake.errors import LakeforgeError
 from lake.stream.ingest.batch import BatchProcessor, IngestTotals
+from lake.stream.ingest.checkpoint import move_checkpoint_aside
 from lake.stream.ingest.config import IngestConfig
 from lake.stream.ingest.errors import IngestQueryError
 from lake.stream.ingest.metrics import BatchMetrics
@@ -28,6 +31,9 @@ __all__ = ["IngestQueryError", "run_ingest", "start_ingest", "stop_gracefully"]
 
 _LAKE_ERROR = re.compile(r"\b(lake\.[\w.]+?\.(\w+(?:Error|Exception))): (.+)")
 _STOP_WAIT_SECONDS = 120
+# Profiles whose Kinesis is moto, whose sequence numbers go 1, 2, 3… per shard: records lost
+# to retention can be counted there (AWS sequence numbers are not contiguous).
+_CONTIGUOUS_SEQUENCE_KINDS = frozenset({"moto", "local"})
 
 
 def _reason(exc: BaseException) -> str:
@@ -50,17 +56,24 @@ def start_ingest(
 ) -> tuple[StreamingQuery, BatchProcessor]:
     """Start the query and return it with its batch processor (for totals)."""
     register_kinesis_source(spark)
+    boto3_kwargs = profile.boto3_kwargs()
+    checkpoint = profile.resolve(config.checkpoint)
+    moved = move_checkpoint_aside(profile, config.checkpoint) if config.reset_checkpoint else None
     options = kinesis_options(
-        profile.boto3_kwargs(), config.stream, starting_position=config.starting_position,
+        boto3_kwargs, config.stream, starting_position=config.start_position,
         starting_timestamp=config.starting_timestamp,
         max_records_per_trigger=config.max_records_per_trigger,
+        fail_on_data_loss=not config.allow_data_loss,
+        contiguous_sequence_numbers=profile.kind in _CONTIGUOUS_SEQUENCE_KINDS,
+        checkpoint_location=checkpoint,
     )
     source = spark.readStream.format("kinesis").options(**options).load()
     processor = BatchProcessor(spark, profile, config, progress=progress)
+    processor.totals.checkpoint_moved_to = moved
     writer = (
         source.writeStream.foreachBatch(processor)
         .queryName(config.job)
-        .option("checkpointLocation", profile.to_spark_uri(profile.resolve(config.checkpoint)))
+        .option("checkpointLocation", profile.to_spark_uri(checkpoint))
     )
     if config.available_now:
         writer = writer.trigger(availableNow=True)
@@ -104,8 +117,8 @@ def run_ingest(
     except LakeforgeError:
         raise
     except Exception as exc:
-        raise IngestQueryError(config.job, _reason(exc)) from None
+        raise IngestQueryError(config.job, _reason(exc), processor.totals) from None
     failure = query.exception()
     if failure is not None:
-        raise IngestQueryError(config.job, _reason(failure))
+        raise IngestQueryError(config.job, _reason(failure), processor.totals)
     return processor.totals

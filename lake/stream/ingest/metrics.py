@@ -2,7 +2,8 @@
 
 Rows are appended with ``deltalake`` directly (one small commit per batch, no Spark job
 on the latency path) and carry the same ``(app id, batch id)`` transaction as bronze, so
-a replayed batch does not add a second row.
+a replayed batch does not add a second row. Columns added in later versions
+(``records_lost``, ``uncounted_loss_gaps``) are merged into an existing table's schema.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pyarrow as pa
 from lake.storage import StorageProfile
 from lake.stream.ingest.bronze import ensure_checkpoint_interval
 
-__all__ = ["METRICS_SCHEMA", "BatchMetrics", "MetricsTable", "progress_line"]
+__all__ = ["METRICS_SCHEMA", "BatchMetrics", "MetricsTable", "lost_text", "progress_line"]
 
 _TS = pa.timestamp("us", tz="UTC")
 METRICS_SCHEMA = pa.schema([
@@ -44,6 +45,8 @@ METRICS_SCHEMA = pa.schema([
     ("raw_files", pa.int64()),
     ("bronze_version", pa.int64()),
     ("bronze_committed", pa.bool_()),
+    ("records_lost", pa.int64()),
+    ("uncounted_loss_gaps", pa.int64()),
 ])
 
 
@@ -75,6 +78,13 @@ class BatchMetrics:
     raw_files: int = 0
     bronze_version: int | None = None
     bronze_committed: bool = False
+    records_lost: int = 0  # expired from the stream before they were read (counted)
+    uncounted_loss_gaps: int = 0  # shards that lost records Kinesis cannot count (AWS)
+
+    @property
+    def lost_text(self) -> str:
+        """``"12 lost"``, ``"12 lost + an unknown number in 1 shard"``."""
+        return lost_text(self.records_lost, self.uncounted_loss_gaps)
 
     def to_arrow(self) -> pa.Table:
         row = asdict(self)
@@ -84,9 +94,19 @@ class BatchMetrics:
 assert [f.name for f in fields(BatchMetrics)] == METRICS_SCHEMA.names
 
 
+def lost_text(counted: int, uncounted_gaps: int) -> str:
+    """How many records were lost to retention, as the progress and summary lines say it."""
+    text = f"{counted:,} lost"
+    if uncounted_gaps:
+        text += f" + an unknown number in {uncounted_gaps} shard{'s' if uncounted_gaps > 1 else ''}"
+    return text
+
+
 def progress_line(m: BatchMetrics) -> str:
     """``ingest heart batch 12: 4,012 records (3 errors, 1 rescued) → bronze v13 ...``."""
     parts = [f"{m.valid_records:,} valid"]
+    if m.records_lost or m.uncounted_loss_gaps:
+        parts.append(f"{m.lost_text} to retention")
     if m.error_records:
         parts.append(f"{m.error_records:,} errors")
     if m.rescued_records:
@@ -144,7 +164,8 @@ class MetricsTable:
         )
         write_deltalake(
             dt if dt is not None else self.uri, metrics.to_arrow(), mode="append",
-            storage_options=self.profile.storage_options() or None, commit_properties=props,
+            schema_mode="merge", storage_options=self.profile.storage_options() or None,
+            commit_properties=props,
         )
         return True
 

@@ -2,13 +2,14 @@
 
 A record is valid when its bytes are UTF-8 JSON whose top level is an object; anything
 else becomes an :class:`ErrorRecord` (never dropped). Records are ordered by shard and
-sequence number so everything derived from a batch is deterministic.
+sequence number so everything derived from a batch is deterministic. The source's loss rows
+(``data`` null: records that expired before they were read) become :class:`LostRecords`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ import pyarrow as pa
 __all__ = [
     "ERROR_TYPES",
     "ErrorRecord",
+    "LostRecords",
     "ParsedBatch",
     "RecordMeta",
     "ValidRecord",
@@ -58,15 +60,34 @@ class ErrorRecord:
     meta: RecordMeta
 
 
+@dataclass(frozen=True, slots=True)
+class LostRecords:
+    """Records of a shard after ``after`` that expired unread (``count`` None: unknown)."""
+
+    shard_id: str
+    after: str
+    count: int | None
+
+
 @dataclass
 class ParsedBatch:
     valid: list[ValidRecord]
     errors: list[ErrorRecord]
     bytes_in: int = 0
+    lost: list[LostRecords] = field(default_factory=list)
 
     @property
     def records_in(self) -> int:
         return len(self.valid) + len(self.errors)
+
+    @property
+    def records_lost(self) -> int:
+        """Records counted as lost (gaps of unknown size are in :attr:`uncounted_loss_gaps`)."""
+        return sum(gap.count for gap in self.lost if gap.count is not None)
+
+    @property
+    def uncounted_loss_gaps(self) -> int:
+        return sum(1 for gap in self.lost if gap.count is None)
 
 
 def _reject_constant(name: str) -> Any:
@@ -105,8 +126,12 @@ def parse_records(table: pa.Table) -> ParsedBatch:
     out = ParsedBatch([], [])
     loads = json.JSONDecoder(parse_constant=_reject_constant).decode
     lags = cols.get("millis_behind_latest") or [None] * table.num_rows
+    losses = cols.get("records_lost") or [None] * table.num_rows
     for i in order:
-        data: bytes = cols["data"][i] or b""
+        if cols["data"][i] is None:  # a loss row of the source
+            out.lost.append(LostRecords(shards[i], seqs[i], losses[i]))
+            continue
+        data: bytes = cols["data"][i]
         out.bytes_in += len(data)
         meta = RecordMeta(
             cols["stream"][i], shards[i], seqs[i], cols["partition_key"][i] or "",

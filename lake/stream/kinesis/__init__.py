@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lake.stream.kinesis.errors import (
+    CheckpointMismatchError,
     KinesisDataLossError,
     KinesisOptionError,
     KinesisServiceError,
@@ -26,6 +27,7 @@ from lake.stream.kinesis.moto_fidelity import (
     patch_moto_performance,
     patch_moto_resharding,
 )
+from lake.stream.kinesis.offsets import SourceOffset, StreamIdentity
 from lake.stream.kinesis.options import STARTING_POSITIONS, KinesisOptions, kinesis_options
 from lake.stream.kinesis.source import (
     SOURCE_ARROW_SCHEMA,
@@ -42,6 +44,7 @@ __all__ = [
     "SOURCE_ARROW_SCHEMA",
     "SOURCE_SCHEMA",
     "STARTING_POSITIONS",
+    "CheckpointMismatchError",
     "KinesisDataLossError",
     "KinesisDataSource",
     "KinesisOptionError",
@@ -52,6 +55,8 @@ __all__ = [
     "KinesisStreamNotFoundError",
     "KinesisStreamReader",
     "KinesisUnavailableError",
+    "SourceOffset",
+    "StreamIdentity",
     "kinesis_options",
     "moto_resharding_like_kinesis",
     "patch_moto_performance",

@@ -101,6 +101,10 @@ class KinesisClient:
         return KinesisServiceError(self.stream, _api_name(operation), code, message, shard)
 
     # ------------------------------------------------------------ the calls we make
+    def describe_summary(self) -> dict[str, Any]:
+        response = self.call("describe_stream_summary", StreamName=self.stream)
+        return dict(response["StreamDescriptionSummary"])
+
     def list_shards(self) -> list[dict[str, Any]]:
         shards: list[dict[str, Any]] = []
         response = self.call("list_shards", StreamName=self.stream)

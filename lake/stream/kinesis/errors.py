@@ -6,6 +6,7 @@ from lake.errors import InvalidOptionError
 from lake.stream.errors import KinesisUnavailableError, StreamError
 
 __all__ = [
+    "CheckpointMismatchError",
     "KinesisDataLossError",
     "KinesisOptionError",
     "KinesisServiceError",
@@ -54,18 +55,44 @@ class KinesisServiceError(KinesisSourceError):
 
 
 class KinesisDataLossError(KinesisSourceError):
-    """Records a checkpointed batch covers are no longer in the stream (retention, deletion)."""
+    """Records expired from the stream (retention) before they were read.
+
+    Raised unless the source runs with ``failOnDataLoss=false`` (``lake ingest
+    --allow-data-loss``), in which case the loss is counted instead (a loss row in the batch).
+    """
 
     template = (
-        "kinesis stream {stream!r} shard {shard}: records after {start} up to {end} cannot be "
-        "replayed (stream ends at {shown_reached}); they were trimmed or the stream was recreated"
+        "kinesis stream {stream!r} shard {shard}: {shown_lost} after {after} expired from the "
+        "stream before they were read ({shown_first}); rerun with --allow-data-loss (source "
+        "option failOnDataLoss=false) to skip them, counted as lost"
     )
     stream: str
     shard: str
-    start: str
-    end: str
-    reached: str | None
+    after: str
+    first: str | None
+    lost: int | None
 
     @property
-    def shown_reached(self) -> str:
-        return self.reached or "no record"
+    def shown_lost(self) -> str:
+        if self.lost is None:
+            return "an unknown number of records (Kinesis sequence numbers are not contiguous)"
+        return f"{self.lost:,} record{'s' if self.lost != 1 else ''}"
+
+    @property
+    def shown_first(self) -> str:
+        if self.first is None:
+            return "no record is left in the shard"
+        return f"the shard now starts at {self.first}"
+
+
+class CheckpointMismatchError(KinesisSourceError):
+    """The query's checkpoint belongs to another stream, or to shard ranges that do not exist."""
+
+    template = (
+        "checkpoint {checkpoint} does not match kinesis stream {stream!r}: {what}; to start over "
+        "rerun lake ingest with --reset-checkpoint trim_horizon|latest (the old checkpoint is "
+        "moved aside, not deleted)"
+    )
+    checkpoint: str
+    stream: str
+    what: str

@@ -35,6 +35,14 @@ class KinesisOptions:
     max_records_per_trigger: int | None = None
     max_records_per_fetch: int = MAX_FETCH
     retry_timeout_seconds: float = 120.0
+    fail_on_data_loss: bool = True
+    contiguous_sequence_numbers: bool = False
+    checkpoint_location: str | None = None
+
+    @property
+    def checkpoint(self) -> str:
+        """The checkpoint as error messages name it."""
+        return self.checkpoint_location or "of the streaming query"
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> KinesisOptions:
@@ -67,6 +75,11 @@ class KinesisOptions:
             retry_timeout_seconds=float(
                 _positive("retryTimeoutSeconds", opts.get("retrytimeoutseconds")) or 120
             ),
+            fail_on_data_loss=_flag("failOnDataLoss", opts.get("failondataloss"), True),
+            contiguous_sequence_numbers=_flag(
+                "contiguousSequenceNumbers", opts.get("contiguoussequencenumbers"), False
+            ),
+            checkpoint_location=opts.get("checkpointlocation") or None,
         )
 
     def boto3_kwargs(self) -> dict[str, Any]:
@@ -94,6 +107,17 @@ def _positive(name: str, value: Any) -> int | None:
     return number
 
 
+def _flag(name: str, value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise KinesisOptionError(name, value, "true | false")
+
+
 def _timestamp_ms(value: Any) -> int:
     """``startingTimestamp``: epoch milliseconds or an ISO-8601 time (UTC when no offset)."""
     if value is None or value == "":
@@ -117,10 +141,15 @@ def kinesis_options(
     starting_position: str = "trim_horizon",
     starting_timestamp: str | int | None = None,
     max_records_per_trigger: int | None = None,
+    fail_on_data_loss: bool = True,
+    contiguous_sequence_numbers: bool = False,
+    checkpoint_location: str | None = None,
 ) -> dict[str, str]:
     """``readStream`` options for ``stream`` from a profile's ``boto3_kwargs()``.
 
-    The result holds credentials: pass it to ``.options(**...)`` and never print it.
+    ``checkpoint_location`` only names the checkpoint in error messages (a Python data source
+    is not told where its query checkpoints). The result holds credentials: pass it to
+    ``.options(**...)`` and never print it.
     """
     out = {"stream": stream, "startingPosition": starting_position}
     mapping = {
@@ -137,4 +166,10 @@ def kinesis_options(
         out["startingTimestamp"] = str(starting_timestamp)
     if max_records_per_trigger:
         out["maxRecordsPerTrigger"] = str(max_records_per_trigger)
+    if not fail_on_data_loss:
+        out["failOnDataLoss"] = "false"
+    if contiguous_sequence_numbers:
+        out["contiguousSequenceNumbers"] = "true"
+    if checkpoint_location:
+        out["checkpointLocation"] = checkpoint_location
     return out

@@ -15,7 +15,13 @@ from typing import Any
 
 from lake.stream.kinesis.positions import is_sequence, seq_ge
 
-__all__ = ["ShardInfo", "finished_by_position", "parents_finished", "parse_shards"]
+__all__ = [
+    "ShardInfo",
+    "checkpoint_shard_problem",
+    "finished_by_position",
+    "parents_finished",
+    "parse_shards",
+]
 
 
 @dataclass(frozen=True)
@@ -56,3 +62,37 @@ def finished_by_position(shard: ShardInfo, position: str | None) -> bool:
 def parents_finished(shard: ShardInfo, shards: Mapping[str, ShardInfo], finished: set[str]) -> bool:
     """True when every listed parent of ``shard`` is in ``finished`` (unlisted ones expired)."""
     return all(p in finished or p not in shards for p in shard.parents)
+
+
+def checkpoint_shard_problem(
+    positions: Mapping[str, str],
+    finished: frozenset[str],
+    shards: Mapping[str, ShardInfo],
+    *,
+    legacy: bool = False,
+) -> str | None:
+    """Why checkpointed ``positions`` cannot belong to the listed ``shards`` (``None``: they can).
+
+    A checkpointed shard may be missing only when it is a closed shard the checkpoint read
+    to its end (it expired since); for a ``legacy`` checkpoint, which did not record that, a
+    missing shard must at least be a parent of a listed one. A closed shard cannot hold a
+    position past its ``EndingSequenceNumber``.
+    """
+    for sid, position in sorted(positions.items()):
+        info = shards.get(sid)
+        if info is None:
+            if sid in finished:
+                continue
+            if legacy and any(sid in other.parents for other in shards.values()):
+                continue
+            return (
+                f"shard {sid} (checkpoint position {position}) is not in the stream and was not "
+                "read to its end"
+            )
+        ending = info.ending_sequence
+        if ending is not None and is_sequence(position) and int(position) > int(ending):
+            return (
+                f"shard {sid} ends at sequence {ending}, before the checkpoint's position "
+                f"{position}"
+            )
+    return None

@@ -1,6 +1,12 @@
 """``spark.readStream.format("kinesis")``: a PySpark Python streaming data source.
 
-Offsets are ``{shardId: position}`` (see :mod:`positions`) and live in the query checkpoint.
+Offsets are per-shard positions (see :mod:`positions`) plus the stream's identity (see
+:mod:`offsets`) and live in the query checkpoint. Every ``latestOffset`` checks them against
+the live stream — same ARN and creation time, every checkpointed shard still listed (or read
+to its end), no position past a shard's records — and fails with
+:class:`CheckpointMismatchError` otherwise; records that expired before they were read fail
+the query with :class:`KinesisDataLossError`, or with ``failOnDataLoss=false`` are reported
+in the batch as a loss row (``data`` null, ``records_lost``).
 ``latestOffset`` reads ahead on the driver to find where the next micro-batch ends (at most
 ``maxRecordsPerTrigger`` records, shared across the readable shards) and keeps what it read;
 ``partitions`` plans one partition per shard and hands those records to the task, so the
@@ -31,8 +37,9 @@ from pyspark.sql.streaming.datasource import (
 )
 
 from lake.stream.kinesis.client import KinesisClient
-from lake.stream.kinesis.errors import KinesisDataLossError
-from lake.stream.kinesis.fetch import Fetch, KinesisRow, fetch_shard
+from lake.stream.kinesis.errors import CheckpointMismatchError, KinesisDataLossError
+from lake.stream.kinesis.fetch import Fetch, Gap, KinesisRow, fetch_shard
+from lake.stream.kinesis.offsets import SourceOffset, StreamIdentity, identity_difference
 from lake.stream.kinesis.options import KinesisOptions
 from lake.stream.kinesis.positions import (
     LATEST,
@@ -43,6 +50,7 @@ from lake.stream.kinesis.positions import (
 )
 from lake.stream.kinesis.shards import (
     ShardInfo,
+    checkpoint_shard_problem,
     finished_by_position,
     parents_finished,
     parse_shards,
@@ -58,7 +66,8 @@ __all__ = [
 
 SOURCE_SCHEMA = (
     "data binary, stream string, shard_id string, sequence_number string, "
-    "partition_key string, approximate_arrival_timestamp timestamp, millis_behind_latest bigint"
+    "partition_key string, approximate_arrival_timestamp timestamp, millis_behind_latest bigint, "
+    "records_lost bigint"
 )
 SOURCE_ARROW_SCHEMA = pa.schema([
     ("data", pa.binary()),
@@ -68,6 +77,7 @@ SOURCE_ARROW_SCHEMA = pa.schema([
     ("partition_key", pa.string()),
     ("approximate_arrival_timestamp", pa.timestamp("us", tz="UTC")),
     ("millis_behind_latest", pa.int64()),
+    ("records_lost", pa.int64()),
 ])
 _CACHE_LIMIT = 200_000  # records per shard the driver hands to a task instead of re-reading
 _ARROW_BATCH = 10_000
@@ -115,6 +125,7 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._client: KinesisClient | None = None
         self._cache: dict[tuple[str, str, str], list[KinesisRow]] = {}
         self._until_ms: int | None = None
+        self._planned: dict | None = None  # the end offset this reader's latestOffset returned
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -129,9 +140,39 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return self._client
 
     # -------------------------------------------------------------- driver side
+    def _live(self) -> StreamIdentity:
+        return StreamIdentity.from_summary(self.client.describe_summary())
+
+    def _mismatch(self, what: str) -> CheckpointMismatchError:
+        return CheckpointMismatchError(self.options.checkpoint, self.options.stream, what)
+
+    def _check(self, offset: SourceOffset, shards: Mapping[str, ShardInfo]) -> StreamIdentity:
+        """The live stream's identity, once ``offset`` is known to belong to it."""
+        live = self._live()
+        what = identity_difference(offset.stream, live) if offset.stream is not None else None
+        what = what or checkpoint_shard_problem(
+            offset.positions, offset.finished, shards, legacy=offset.stream is None
+        )
+        if what:
+            raise self._mismatch(what)
+        return live
+
+    def _judge(self, sid: str, position: str, got: Fetch) -> Gap | None:
+        """Fail on a position past the shard's records; fail on or return a loss."""
+        if got.beyond_end is not None:
+            raise self._mismatch(
+                f"shard {sid}: the checkpoint's position {position} is past the shard's end "
+                f"(no record at or after it; the shard's records start at {got.beyond_end})"
+            )
+        gap = got.gap
+        if gap is not None and self.options.fail_on_data_loss:
+            raise KinesisDataLossError(self.options.stream, sid, gap.after, gap.first, gap.lost)
+        return gap
+
     def initialOffset(self) -> dict:
         shards = parse_shards(self.client.list_shards())
-        return {sid: self._initial for sid in shards}
+        positions = {sid: self._initial for sid in shards}
+        return SourceOffset(positions, self._live()).to_json()
 
     def getDefaultReadLimit(self) -> ReadLimit:
         n = self.options.max_records_per_trigger
@@ -143,8 +184,10 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
         shards = parse_shards(self.client.list_shards())
-        start = {str(k): str(v) for k, v in (start or {}).items()}
-        end = {sid: pos for sid, pos in start.items() if sid in shards}
+        offset = SourceOffset.from_json(start)
+        live = self._check(offset, shards)
+        positions = offset.positions
+        end = {sid: pos for sid, pos in positions.items() if sid in shards}
         now_ms = int(time.time() * 1000)
         for sid in shards:
             if sid not in end:
@@ -155,13 +198,16 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._cache = {}
         begin = dict(end)
         rows: dict[str, list[KinesisRow] | None] = {}
-        finished = {sid for sid, info in shards.items() if finished_by_position(info, end[sid])}
+        finished = {
+            sid for sid, info in shards.items()
+            if sid in offset.finished or finished_by_position(info, end[sid])
+        }
         gave: set[str] = set()  # shards that returned records in this call
         idle: set[str] = set()  # shards with nothing more to give in this call
         while budget is None or budget > 0:
             ready = [
                 sid for sid, info in shards.items()
-                if sid not in finished and sid not in idle and start.get(sid) != LATEST
+                if sid not in finished and sid not in idle and positions.get(sid) != LATEST
                 and parents_finished(info, shards, finished - gave)
             ]
             if not ready:
@@ -169,13 +215,16 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             share = None if budget is None else max(1, budget // len(ready))
             progress = False
             for sid, got in self._read_ahead(ready, end, share).items():
+                gap = self._judge(sid, end[sid], got)
                 if got.last_sequence is not None:
                     kept = rows.setdefault(sid, [])
-                    fits = kept is not None and len(kept) + got.count <= _CACHE_LIMIT
+                    fits = kept is not None and len(kept) + got.count + 1 <= _CACHE_LIMIT
                     if kept is not None and fits and not got.rows_dropped:
+                        if gap is not None:
+                            kept.append(gap.row(self.options.stream, got.millis_behind))
                         kept.extend(got.rows)
                     else:
-                        rows[sid] = None
+                        rows[sid] = None  # the tasks re-read (and find the same gap)
                     end[sid] = got.last_sequence
                     gave.add(sid)
                     progress = True
@@ -191,7 +240,9 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         for sid, cached in rows.items():
             if cached is not None:
                 self._cache[(sid, begin[sid], end[sid])] = cached
-        return dict(sorted(end.items()))
+        result = SourceOffset(end, live, frozenset(finished & set(end))).to_json()
+        self._planned = result
+        return result
 
     def _read_ahead(
         self, ready: list[str], end: Mapping[str, str], share: int | None
@@ -200,7 +251,7 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             return fetch_shard(
                 self.client, sid, end[sid], max_records=share, until_ms=self._until_ms,
                 fetch_limit=min(self.options.max_records_per_fetch, share or _CACHE_LIMIT),
-                keep_limit=_CACHE_LIMIT,
+                keep_limit=_CACHE_LIMIT, contiguous=self.options.contiguous_sequence_numbers,
             )
 
         if len(ready) == 1:
@@ -215,9 +266,16 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return got.shard_end or got.caught_up or finished_by_position(info, position)
 
     def partitions(self, start: dict, end: dict) -> list[InputPartition]:
+        first = SourceOffset.from_json(start).positions
+        last_offset = SourceOffset.from_json(end)
+        if end != self._planned and last_offset.stream is not None:
+            # A batch planned by an earlier run (replayed after a restart): same stream?
+            what = identity_difference(last_offset.stream, self._live())
+            if what:
+                raise self._mismatch(what)
         parts: list[InputPartition] = []
-        for sid, last in sorted(end.items()):
-            begin = str(start.get(sid, self._initial if self._initial != LATEST else TRIM_HORIZON))
+        for sid, last in sorted(last_offset.positions.items()):
+            begin = first.get(sid, self._initial if self._initial != LATEST else TRIM_HORIZON)
             if not is_sequence(last) or begin == last:
                 continue
             rows = self._cache.pop((sid, begin, str(last)), None)
@@ -226,7 +284,8 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return parts
 
     def commit(self, end: dict) -> None:
-        self._cache = {k: v for k, v in self._cache.items() if end.get(k[0]) == k[1]}
+        positions = SourceOffset.from_json(end).positions
+        self._cache = {k: v for k, v in self._cache.items() if positions.get(k[0]) == k[1]}
 
     # ---------------------------------------------------------------- task side
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
@@ -234,15 +293,25 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         if partition.payload is not None:
             yield from pa.ipc.open_stream(partition.payload)
             return
+        shard, start, end = partition.shard, partition.start, partition.end
         got = fetch_shard(
-            self.client, partition.shard, partition.start, until_sequence=partition.end,
+            self.client, shard, start, until_sequence=end,
             fetch_limit=self.options.max_records_per_fetch,
+            contiguous=self.options.contiguous_sequence_numbers,
         )
-        if got.last_sequence is None or int(got.last_sequence) != int(partition.end):
-            raise KinesisDataLossError(
-                self.options.stream, partition.shard, partition.start, partition.end,
-                got.last_sequence,
+        reached = got.last_sequence
+        if got.beyond_end is None and reached is None and got.gap is None and not is_sequence(start):
+            got.gap = Gap(shard, start, None, None)  # nothing of the range is left
+        covered = (reached is not None and int(reached) == int(end)) or (
+            reached is None and got.gap is not None
+        )
+        if got.beyond_end is None and not covered:
+            raise self._mismatch(
+                f"shard {shard} ends at {reached or start}, before the checkpoint's position {end}"
             )
+        gap = self._judge(shard, start, got)
+        if gap is not None:
+            yield _to_batch([gap.row(self.options.stream, got.millis_behind)])
         for offset in range(0, len(got.rows), _ARROW_BATCH):
             yield _to_batch(got.rows[offset:offset + _ARROW_BATCH])
 

@@ -105,7 +105,7 @@ def test_available_now_through_spark_submit_stops_when_caught_up(
     ]
     proc = subprocess.run(cmd, env=ingest_env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert f"ingest {stream}: 3 batches, 251 records (250 valid, 1 errors, 0 rescued)" in proc.stdout
+    assert f"ingest {stream}: read 3 batches, 251 records, 0 lost (250 valid, 1 errors, 0 rescued)" in proc.stdout
     profile = moto_profile(moto_endpoint, ingest_env["LAKEFORGE_LAKE"])
     from deltalake import DeltaTable
 

@@ -16,7 +16,7 @@ import pytest
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadLimit, ReadMaxRows
 
 from lake.stream.kinesis import (
-    KinesisDataLossError,
+    CheckpointMismatchError,
     KinesisOptions,
     KinesisPartition,
     KinesisStreamNotFoundError,
@@ -92,9 +92,9 @@ def test_every_record_is_read_once_in_bounded_batches(
     assert all(len(b.rows) <= 60 for b in batches)
     assert all(b.cached for b in batches)  # read once: the driver's read-ahead is reused
     assert len(batches) >= 5
-    # Offsets are {shardId: last sequence number}; per shard, reads are in sequence order.
-    assert set(end) == {"shardId-000000000000", "shardId-000000000001"}
-    for shard, last in end.items():
+    # Offsets hold {shardId: last sequence number}; per shard, reads are in sequence order.
+    assert set(end["shards"]) == {"shardId-000000000000", "shardId-000000000001"}
+    for shard, last in end["shards"].items():
         seqs = [int(r["sequence_number"]) for b in batches for r in b.rows if r["shard_id"] == shard]
         assert seqs == sorted(seqs) and str(seqs[-1]) == last
 
@@ -105,7 +105,7 @@ def test_the_initial_offset_names_every_shard(
 ) -> None:
     stream = kinesis_stream(3)
     reader = _reader(kinesis_options_for(stream))
-    assert reader.initialOffset() == {f"shardId-00000000000{i}": "TRIM_HORIZON" for i in range(3)}
+    assert reader.initialOffset()["shards"] == {f"shardId-00000000000{i}": "TRIM_HORIZON" for i in range(3)}
     assert reader.latestOffset(reader.initialOffset(), ReadAllAvailable()) == reader.initialOffset()
 
 
@@ -160,9 +160,9 @@ def test_latest_reads_only_records_put_after_the_start(
     kinesis_put(stream, _payloads(40, prefix="old"))
     reader = _reader(kinesis_options_for(stream, starting_position="latest"))
     start = reader.initialOffset()
-    assert set(start.values()) == {"LATEST"}
+    assert set(start["shards"].values()) == {"LATEST"}
     first_end = reader.latestOffset(start, ReadAllAvailable())
-    assert all(v.startswith("AT_TIMESTAMP:") for v in first_end.values())
+    assert all(v.startswith("AT_TIMESTAMP:") for v in first_end["shards"].values())
     assert reader.partitions(start, first_end) == []  # resolving LATEST reads nothing
     time.sleep(0.05)
     kinesis_put(stream, _payloads(25, prefix="new"))
@@ -203,16 +203,18 @@ def test_available_now_stops_at_the_records_present_when_it_began(
     assert sorted(_ids(batches)) == sorted(f"now{i}" for i in range(70))
 
 
-def test_a_range_that_is_gone_is_data_loss_not_silence(
+def test_a_range_past_the_shard_end_is_a_checkpoint_mismatch_not_silence(
     kinesis_stream: Callable[..., str],
     kinesis_put: Callable[..., Any],
     kinesis_options_for: Callable[..., dict[str, str]],
 ) -> None:
+    # Records expired before they were read are KinesisDataLossError: test_checkpoint_identity.py.
     stream = kinesis_stream(1)
     kinesis_put(stream, _payloads(5))
     reader = _reader(kinesis_options_for(stream))
     part = KinesisPartition("shardId-000000000000", "TRIM_HORIZON", "999")
-    with pytest.raises(KinesisDataLossError, match=r"shardId-000000000000: records after TRIM_HORIZON up to 999"):
+    ends = r"shardId-000000000000 ends at 5, before the checkpoint's position 999"
+    with pytest.raises(CheckpointMismatchError, match=ends):
         list(reader.read(part))
 
 
@@ -256,7 +258,7 @@ def test_resharding_loses_and_duplicates_nothing_and_reads_parents_first(
     ids = _ids(batches)
     assert len(ids) == len(set(ids)) == 300
     shards = {s["ShardId"]: s for s in client.list_shards(StreamName=stream)["Shards"]}
-    assert len(shards) == 2 + 4 + 2 and set(end) == set(shards)
+    assert len(shards) == 2 + 4 + 2 and set(end["shards"]) == set(shards)
     by_shard = Counter(r["shard_id"] for b in batches for r in b.rows)
     children = [s for s, info in shards.items() if info.get("ParentShardId")]
     assert len(children) == 6 and all(by_shard[s] > 0 for s in children)

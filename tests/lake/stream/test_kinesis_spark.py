@@ -58,12 +58,14 @@ def test_available_now_reads_everything_in_limited_batches_and_resumes(
         "partition_key",
         "approximate_arrival_timestamp",
         "millis_behind_latest",
+        "records_lost",
     ]
-    # The checkpoint's offsets are {shardId: last sequence number}.
+    # The checkpoint's offsets are {shardId: last sequence number} plus the stream's identity.
     offsets = sorted((tmp_path / "ck" / "offsets").glob("[0-9]*"), key=lambda p: int(p.name))
     last = json.loads(offsets[-1].read_text().splitlines()[-1])
-    assert set(last) == {"shardId-000000000000", "shardId-000000000001"}
-    assert all(v.isdigit() for v in last.values())
+    assert set(last["shards"]) == {"shardId-000000000000", "shardId-000000000001"}
+    assert all(v.isdigit() for v in last["shards"].values())
+    assert last["stream"]["arn"].endswith(f":stream/{stream}") and last["stream"]["created"]
 
     kinesis_put(stream, [("k", json.dumps({"i": i}).encode()) for i in range(90, 100)])
     second = _run(spark, options, tmp_path / "ck")

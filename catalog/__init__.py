@@ -21,6 +21,7 @@ from catalog.errors import (
     EntityNotFoundError,
     InvalidInputError,
     InvalidTypeError,
+    LocationConflictError,
     UnknownStoreError,
 )
 from catalog.model import (
@@ -55,6 +56,7 @@ __all__ = [
     "EntityNotFoundError",
     "InvalidInputError",
     "InvalidTypeError",
+    "LocationConflictError",
     "Param",
     "Partition",
     "SerDeInfo",

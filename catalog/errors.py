@@ -15,6 +15,7 @@ __all__ = [
     "EntityNotFoundError",
     "InvalidInputError",
     "InvalidTypeError",
+    "LocationConflictError",
     "UnknownStoreError",
     "did_you_mean",
 ]
@@ -88,6 +89,16 @@ class InvalidTypeError(InvalidInputError):
     @property
     def where(self) -> str:
         return f" at position {self.position}" if self.position is not None else ""
+
+
+class LocationConflictError(CatalogError):
+    """A name is already registered at another location; moving it needs ``replace``."""
+
+    template = "{table} is registered at {existing}, not {new}; {hint}"
+    table: str
+    existing: str
+    new: str
+    hint: str = "pass --replace to re-point it on purpose (no data is moved or deleted)"
 
 
 class UnknownStoreError(CatalogError):

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # python -I / -P leave this folder off sys.path
+import _guard  # noqa: F401  (before any project import: one line and exit 2 without lakeforge's packages)
 
 
 def main(argv: list[str] | None = None) -> int:

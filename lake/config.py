@@ -21,16 +21,19 @@ from lake.errors import ConfigError
 __all__ = [
     "CONFIG_FILE_NAME",
     "ENV_PREFIX",
+    "HOME_DIR_NAME",
     "MLSettings",
     "Secret",
     "Settings",
     "SparkSettings",
+    "find_project",
     "find_project_dir",
     "load_settings",
     "mask_uri",
 ]
 
 CONFIG_FILE_NAME = "lakeforge.toml"
+HOME_DIR_NAME = ".lakeforge"
 ENV_PREFIX = "LAKEFORGE_"
 _NOT_KEYS = {"config", "project_dir", "debug", "error_file"}  # env vars that locate config or steer the CLI
 _SECRET_WORDS = ("secret", "password", "token", "session_token", "access_key")
@@ -100,6 +103,9 @@ class Settings:
     profile: str = "local"
     lake: str | None = None
     catalog_store: str = "embedded"
+    catalog_path: Path | None = None
+    vacuum_min_retention_hours: float = 168.0
+    project_source: str = "current directory"
     spark: SparkSettings = field(default_factory=SparkSettings)
     ml: MLSettings = field(default_factory=MLSettings)
     profiles: Mapping[str, Mapping[str, Any]] = field(
@@ -118,11 +124,13 @@ class Settings:
         }
         return {
             "project_dir": str(self.project_dir),
+            "project_source": self.project_source,
             "home": str(self.home),
             "jars_dir": str(self.jars_dir),
             "profile": self.profile,
             "lake": self.lake,
             "catalog_store": self.catalog_store,
+            "catalog_path": str(self.catalog_path) if self.catalog_path else None,
             "spark": {
                 "master": self.spark.master,
                 "driver_memory": self.spark.driver_memory,
@@ -159,13 +167,24 @@ def _mask(key: str, value: Any) -> Any:
     return value
 
 
-def find_project_dir(start: Path | None = None) -> Path:
-    """The nearest ancestor of ``start`` holding ``lakeforge.toml``, else ``start`` itself."""
+def find_project(start: Path | None = None) -> tuple[Path, str]:
+    """The project holding ``start`` and how it was found, the way git finds its repository.
+
+    The nearest of ``start`` and its ancestors holding ``lakeforge.toml`` or a ``.lakeforge/``
+    folder is the project; without either, ``start`` itself (``"current directory"``).
+    """
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / CONFIG_FILE_NAME).is_file():
-            return candidate
-    return here
+            return candidate, CONFIG_FILE_NAME
+        if (candidate / HOME_DIR_NAME).is_dir():
+            return candidate, f"{HOME_DIR_NAME}/"
+    return here, "current directory"
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest ancestor of ``start`` holding ``lakeforge.toml`` or ``.lakeforge/``, else ``start``."""
+    return find_project(start)[0]
 
 
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -223,7 +242,20 @@ def _as_int(key: str, value: Any, source: str) -> int:
         raise ConfigError(f"expected an integer, got {value!r}", key=key, source=source) from None
 
 
-_SCALAR_KEYS = {"profile", "lake", "home", "jars_dir", "catalog.store"}
+_VACUUM_MIN_KEY = "delta.vacuum_min_retention_hours"
+
+
+def _as_hours(key: str, value: Any, source: str) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = -1.0
+    if not hours >= 0:
+        raise ConfigError(f"expected a number of hours >= 0, got {value!r}", key=key, source=source)
+    return hours
+
+
+_SCALAR_KEYS = {"profile", "lake", "home", "jars_dir", "catalog.store", "catalog.path"}
 _ML_KEYS = {"ml.tracking_uri", "ml.registry_uri"}
 _SPARK_KEYS = {
     "spark.master": str,
@@ -247,9 +279,12 @@ def load_settings(
     ``None`` values in ``overrides`` are ignored so CLI flags that were not given fall through.
     """
     env = os.environ if environ is None else environ
-    if project_dir is None:
-        project_dir = Path(env["LAKEFORGE_PROJECT_DIR"]) if env.get("LAKEFORGE_PROJECT_DIR") else None
-    project = (project_dir or find_project_dir()).resolve()
+    if project_dir is not None:
+        project, found_by = project_dir.resolve(), "argument"
+    elif env.get("LAKEFORGE_PROJECT_DIR"):
+        project, found_by = Path(env["LAKEFORGE_PROJECT_DIR"]).resolve(), "LAKEFORGE_PROJECT_DIR"
+    else:
+        project, found_by = find_project()
     if config_file is None and env.get("LAKEFORGE_CONFIG") is not None:
         config_file = Path(env["LAKEFORGE_CONFIG"]) if env["LAKEFORGE_CONFIG"] else None
         explicit = True
@@ -271,10 +306,10 @@ def load_settings(
         for key, value in layer.items():
             merged[key] = value
             sources[key] = source
-    return _build(merged, sources, project)
+    return _build(merged, sources, project, found_by)
 
 
-def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Settings:
+def _build(merged: dict[str, Any], sources: dict[str, str], project: Path, found_by: str) -> Settings:
     spark_kwargs: dict[str, Any] = {}
     spark_conf: dict[str, str] = {}
     profiles: dict[str, dict[str, Any]] = {}
@@ -292,6 +327,8 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Se
                 spark_kwargs[leaf] = _as_bool(key, value, source)
             else:
                 spark_kwargs[leaf] = str(value)
+        elif key == _VACUUM_MIN_KEY:
+            scalars[key] = _as_hours(key, value, source)
         elif key.startswith("spark.conf"):
             if isinstance(value, Mapping):
                 spark_conf.update({str(k): str(v) for k, v in _flatten(value).items()})
@@ -305,12 +342,15 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Se
         else:
             raise ConfigError("unknown setting", key=key, source=source)
 
-    home = Path(scalars.get("home") or project / ".lakeforge")
+    home = Path(scalars.get("home") or project / HOME_DIR_NAME)
     if not home.is_absolute():
         home = project / home
     jars = Path(scalars.get("jars_dir") or home / "jars")
     if not jars.is_absolute():
         jars = project / jars
+    catalog_path = Path(scalars["catalog.path"]).expanduser() if scalars.get("catalog.path") else None
+    if catalog_path is not None and not catalog_path.is_absolute():
+        catalog_path = project / catalog_path
     return Settings(
         project_dir=project,
         home=home,
@@ -318,6 +358,9 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path) -> Se
         profile=scalars.get("profile") or "local",
         lake=scalars.get("lake"),
         catalog_store=scalars.get("catalog.store") or "embedded",
+        catalog_path=catalog_path,
+        vacuum_min_retention_hours=scalars.get(_VACUUM_MIN_KEY, 168.0),
+        project_source=found_by,
         spark=SparkSettings(**spark_kwargs, conf=MappingProxyType(spark_conf)),
         ml=MLSettings(tracking_uri=scalars.get("ml.tracking_uri"), registry_uri=scalars.get("ml.registry_uri")),
         profiles=MappingProxyType({k: MappingProxyType(v) for k, v in profiles.items()}),

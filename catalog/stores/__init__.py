@@ -1,6 +1,7 @@
 """Catalog stores behind one protocol, chosen by ``settings.catalog_store``.
 
-``embedded`` (default): a SQLite file at ``<settings.home>/catalog.db``, persistent and
+``embedded`` (default): a SQLite file, one per lake (``<home>/catalogs/<lake slug>/catalog.db``)
+unless ``[catalog] path`` shares one (see :mod:`catalog.stores.scope`), persistent and
 safe for several processes. ``glue``: the AWS Glue Data Catalog through boto3 (the moto
 server locally). Loaders are lazy: boto3 is imported only for ``glue``.
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import UnknownStoreError
 from catalog.stores.base import CRAWL_HISTORY, CRAWLERS, SAVED_QUERIES, CatalogStore, StoreBase
+from catalog.stores.scope import CatalogScope, catalog_scope, warn_legacy_once
 
 if TYPE_CHECKING:
     from lake.config import Settings
@@ -23,18 +25,19 @@ __all__ = [
     "CRAWLERS",
     "CRAWL_HISTORY",
     "SAVED_QUERIES",
+    "CatalogScope",
     "CatalogStore",
     "StoreBase",
+    "catalog_scope",
     "default_catalog_path",
     "get_catalog",
 ]
 
-CATALOG_FILE_NAME = "catalog.db"
 
 
-def default_catalog_path(settings: Settings) -> Path:
-    """Where the embedded store keeps its SQLite file."""
-    return settings.home / CATALOG_FILE_NAME
+def default_catalog_path(settings: Settings, profile: StorageProfile | None = None) -> Path:
+    """Where the embedded store keeps its SQLite file for ``profile``'s lake (the active one)."""
+    return catalog_scope(settings, profile).path
 
 
 def _load_embedded(
@@ -42,7 +45,13 @@ def _load_embedded(
 ) -> CatalogStore:
     from catalog.stores.embedded import EmbeddedStore
 
-    return EmbeddedStore(options.get("path") or default_catalog_path(settings))
+    if options.get("path"):
+        return EmbeddedStore(options["path"])
+    scope = catalog_scope(settings, profile)
+    warn_legacy_once(scope)
+    store = EmbeddedStore(scope.path)
+    scope.record()
+    return store
 
 
 def _load_glue(settings: Settings, profile: StorageProfile | None, **options: Any) -> CatalogStore:
@@ -71,8 +80,9 @@ def get_catalog(
 ) -> CatalogStore:
     """Open the catalog store ``store`` (default ``settings.catalog_store``).
 
-    ``profile`` supplies boto3 endpoint/credentials for ``glue`` (default: the active
-    profile). Options: ``path`` (embedded SQLite file), ``meta_database`` (glue).
+    ``profile`` chooses the lake whose embedded catalog opens and supplies boto3
+    endpoint/credentials for ``glue`` (default: the active profile). Options: ``path``
+    (embedded SQLite file, overriding the scope), ``meta_database`` (glue).
     """
     name = (store or settings.catalog_store or "embedded").lower()
     loader = CATALOG_STORES.get(name)

@@ -1,4 +1,4 @@
-"""``lake catalog …``: browse the Glue-style catalog and register Delta tables.
+"""``lake catalog …``: browse the Glue-style catalog, register Delta tables, check locations.
 
 Every command takes ``--json`` (Glue API shapes, times as ISO-8601) and ``--catalog
 embedded|glue`` (default: ``catalog.store`` from settings / ``LAKEFORGE_CATALOG__STORE``).
@@ -266,16 +266,24 @@ def register_delta(
         ..., help="Delta table URI (s3://…, a path, or relative to the lake)."
     ),
     table: str = typer.Option(..., "--table", metavar="DB.TABLE", help="Catalog name to register."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-point DB.TABLE if it is registered at another location."
+    ),
     as_json: bool = _JSON,
     store: str | None = CATALOG_OPTION,
 ) -> None:
-    """Register (or refresh) a Delta table: schema and partition keys from its Delta log."""
+    """Register (or refresh) a Delta table: schema and partition keys from its Delta log.
+
+    A name registered at another location is refused unless --replace is given.
+    """
     from catalog.delta import register_delta_table
     from catalog.names import parse_table_name
 
     def action(catalog: CatalogStore) -> None:
         tn = parse_table_name(table)
-        stored = register_delta_table(catalog, tn.database, tn.table, uri, get_ctx(ctx).profile)
+        stored = register_delta_table(
+            catalog, tn.database, tn.table, uri, get_ctx(ctx).profile, replace=replace
+        )
         if as_json:
             _json(stored.to_glue())
         else:
@@ -286,6 +294,50 @@ def register_delta(
             )
 
     with_catalog(ctx, store, action)
+
+
+@catalog_app.command("check")
+def check(
+    ctx: typer.Context,
+    prune: bool = typer.Option(False, "--prune", help="Remove the missing entries from the catalog."),
+    as_json: bool = _JSON,
+    store: str | None = CATALOG_OPTION,
+) -> None:
+    """List entries whose data is gone (and views reading them); --prune removes the missing ones.
+
+    Exit code 1 while a missing entry or a broken view remains.
+    """
+    from catalog.check import check_catalog
+
+    cli = get_ctx(ctx)
+
+    def action(catalog: CatalogStore) -> bool:
+        report = check_catalog(catalog, cli.profile, prune=prune)
+        if as_json:
+            print_json(report.to_json())
+            return report.clean
+        pruned = set(report.pruned)
+        for e in report.entries:
+            if e.status == "ok":
+                continue
+            what = "pruned" if e.table in pruned else e.status
+            console.print(f"{what:<9} {e.table} ({e.kind}): {e.reason}", highlight=False, markup=False)
+        for name in report.kept:
+            console.print(f"kept      {name}: changed by another writer during the check", highlight=False)
+        counts = {s: len(report.with_status(s)) for s in ("ok", "missing", "broken", "unchecked")}
+        summary = (
+            f"checked {len(report.entries)} entries: {counts['ok']} ok, {counts['missing']} missing, "
+            f"{counts['broken']} broken views, {counts['unchecked']} unchecked"
+        )
+        if report.pruned:
+            summary += f"; pruned {len(report.pruned)}"
+        elif counts["missing"]:
+            summary += " (run with --prune to remove the missing entries)"
+        console.print(summary, highlight=False)
+        return report.clean
+
+    if not with_catalog(ctx, store, action):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

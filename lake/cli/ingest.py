@@ -5,21 +5,32 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from lake.cli.context import console, fail, get_ctx, print_json, run_guarded
+from lake.errors import LakeforgeError
 from lake.stream.ingest import (
     DEFAULT_MAX_RECORDS_PER_TRIGGER,
     DEFAULT_TRIGGER_SECONDS,
     IngestConfig,
+    IngestQueryError,
+    IngestTotals,
     progress_line,
     run_ingest,
 )
 
-__all__ = ["JOB_SCRIPT", "register"]
+__all__ = ["JOB_SCRIPT", "ResetPosition", "register"]
+
+
+class ResetPosition(StrEnum):
+    """Where ``--reset-checkpoint`` starts the new checkpoint."""
+
+    trim_horizon = "trim_horizon"
+    latest = "latest"
 
 JOB_SCRIPT = Path(__file__).resolve().parents[2] / "jobs" / "ingest_stream.py"
 
@@ -57,8 +68,22 @@ def ingest(
     timeout: float | None = typer.Option(
         None, "--timeout", help="Stop after this many seconds (continuous mode)."
     ),
+    reset_checkpoint: ResetPosition | None = typer.Option(
+        None, "--reset-checkpoint",
+        help="Move the job's checkpoint aside (to <checkpoint>.reset-<UTC time>, never deleted) "
+        "and start a new one at trim_horizon or latest: the way out of a checkpoint that does "
+        "not match the stream (e.g. the stream was recreated).",
+    ),
+    allow_data_loss: bool = typer.Option(
+        False, "--allow-data-loss",
+        help="Skip records that expired from the stream before they were read, counting them "
+        "as lost (records_lost in _meta/ingest_metrics), instead of failing.",
+    ),
     spark_submit: bool = typer.Option(
         False, "--spark-submit", help="Run jobs/ingest_stream.py through spark-submit."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Re-point catalog names that are registered at another location."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
@@ -69,23 +94,35 @@ def ingest(
         trigger_seconds=trigger_seconds, max_records_per_trigger=max_records_per_trigger,
         starting_position=starting_position, starting_timestamp=starting_timestamp,
         event_time_field=event_time_field, timeout_seconds=timeout,
+        reset_checkpoint=reset_checkpoint.value if reset_checkpoint else None,
+        allow_data_loss=allow_data_loss,
     )
     if spark_submit:
-        raise typer.Exit(_submit(cli, config))
+        raise typer.Exit(_submit(cli, config, replace=replace))
+    run_guarded(_check_catalog, cli, config, replace)
     spark = run_guarded(cli.spark, f"lakeforge-{config.job}")
     def say(metrics: Any) -> None:
         if not as_json:
             console.print(progress_line(metrics), highlight=False, soft_wrap=True)
 
-    totals = run_guarded(run_ingest, spark, cli.profile, config, progress=say)
+    try:
+        totals = run_ingest(spark, cli.profile, config, progress=say)
+    except IngestQueryError as exc:
+        if isinstance(exc.totals, IngestTotals) and not as_json:
+            _say_totals(config, exc.totals)
+        fail(str(exc))
+    except LakeforgeError as exc:
+        fail(str(exc))
     from catalog.registration import register_job_tables
 
     registered = run_guarded(register_job_tables, cli.settings, cli.profile, config.catalog_tables(),
-                             job=config.job)
+                             job=config.job, replace=replace)
     summary: dict[str, Any] = {
         "stream": config.stream, "job": config.job, "batches": totals.batches,
         "records_in": totals.records_in, "valid_records": totals.valid_records,
         "error_records": totals.error_records, "rescued_records": totals.rescued_records,
+        "records_lost": totals.records_lost, "uncounted_loss_gaps": totals.uncounted_loss_gaps,
+        "checkpoint_moved_to": totals.checkpoint_moved_to,
         "last_batch_id": totals.last_batch_id, "bronze_version": totals.bronze_version,
         "new_columns": totals.new_columns,
         "catalog_tables": registered,
@@ -95,11 +132,28 @@ def ingest(
     if as_json:
         print_json(summary)
     else:
+        _say_totals(config, totals)
+
+
+def _say_totals(config: IngestConfig, totals: IngestTotals) -> None:
+    if totals.checkpoint_moved_to:
         console.print(
-            f"ingest {config.stream}: {totals.batches} batches, {totals.records_in:,} records "
-            f"({totals.valid_records:,} valid, {totals.error_records:,} errors, "
-            f"{totals.rescued_records:,} rescued)", highlight=False, soft_wrap=True,
+            f"ingest {config.stream}: checkpoint reset to {config.reset_checkpoint}; the old one "
+            f"was moved aside to {totals.checkpoint_moved_to}", highlight=False, soft_wrap=True,
         )
+    console.print(totals.summary_line(config.stream), highlight=False, soft_wrap=True)
+
+
+def _check_catalog(cli: Any, config: IngestConfig, replace: bool) -> None:
+    """Refuse before ingesting if a table this job registers is in the catalog at another location."""
+    from catalog.registration import check_job_tables
+    from catalog.stores import get_catalog
+
+    store = get_catalog(cli.settings, cli.profile)
+    try:
+        check_job_tables(store, cli.profile, config.catalog_tables(), replace=replace)
+    finally:
+        store.close()
 
 
 def _job_args(config: IngestConfig) -> list[str]:
@@ -117,10 +171,14 @@ def _job_args(config: IngestConfig) -> list[str]:
         args += ["--starting-timestamp", config.starting_timestamp]
     if config.timeout_seconds is not None:
         args += ["--timeout", str(config.timeout_seconds)]
+    if config.reset_checkpoint:
+        args += ["--reset-checkpoint", config.reset_checkpoint]
+    if config.allow_data_loss:
+        args.append("--allow-data-loss")
     return args
 
 
-def _submit(cli: Any, config: IngestConfig) -> int:
+def _submit(cli: Any, config: IngestConfig, *, replace: bool = False) -> int:
     """Run the job script through spark-submit; the conf goes in a 0600 properties file."""
     from lake.spark.session import spark_home, submit_args
 
@@ -131,7 +189,7 @@ def _submit(cli: Any, config: IngestConfig) -> int:
         properties_file=properties,
     )
     launcher = str(spark_home() / "bin" / "spark-submit")
-    command = [launcher, *args, str(JOB_SCRIPT), *_job_args(config)]
+    command = [launcher, *args, str(JOB_SCRIPT), *_job_args(config), *(["--replace"] if replace else [])]
     env = dict(os.environ)
     for key, value in cli.overrides.items():
         if value is not None and key in ("profile", "lake"):

@@ -56,7 +56,21 @@ def down(ctx: typer.Context) -> None:
         _say("moto is not running")
 
 
+def _print_catalog(catalog: dict[str, Any]) -> None:
+    if "error" in catalog:
+        _say(f"catalog  {catalog['store']}: {catalog['error']}")
+    elif catalog["store"] == "glue":
+        _say(f"catalog  glue (Glue API at {catalog['endpoint']})")
+    else:
+        scope = "shared on purpose ([catalog] path)" if catalog["scope"] == "configured" else "this lake's own"
+        _say(f"catalog  embedded, {scope}: {catalog['path']}")
+    if catalog.get("notice"):
+        _say(f"         {catalog['notice']}")
+
+
 def _print_status(report: dict[str, Any]) -> None:
+    project = report["project"]
+    _say(f"project  {project['dir']} (found by {project['found_by']}; home {project['home']})")
     profile = report["profile"]
     if "error" in profile:
         _say(f"profile  {profile['name']}: {profile['error']}")
@@ -66,6 +80,7 @@ def _print_status(report: dict[str, Any]) -> None:
             if key not in ("name", "kind", "lake") and value is not None:
                 _say(f"         {key}: {value}")
     _say(f"lake     {report['lake']}")
+    _print_catalog(report["catalog"])
     _say(f"spark    {report['spark_master']}")
     services = report["services"]
     if not services:
@@ -89,7 +104,7 @@ def status(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
-    """Show the active profile, the lake and the local services."""
+    """Show the project home, the active profile, the lake, its catalog and the local services."""
     from infra.status import collect_status
 
     report = run_guarded(collect_status, get_ctx(ctx).settings)

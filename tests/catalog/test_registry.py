@@ -16,7 +16,7 @@ def test_embedded_is_the_default_and_lives_in_home(tmp_path: Path) -> None:
     settings = load_settings({"home": str(tmp_path / "home")})
     store = get_catalog(settings)
     assert isinstance(store, EmbeddedStore)
-    assert store.path == tmp_path / "home" / "catalog.db"
+    assert store.path.parent.parent == tmp_path / "home" / "catalogs"  # one per lake (test_catalog_scope.py)
     store.close()
 
 

@@ -110,7 +110,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[Lak
     home, root = base / "home", base / "lakehouse"
     root.mkdir()
     env = {**os.environ, "LAKEFORGE_HOME": str(home), "LAKEFORGE_PROFILE": "local", "LAKEFORGE_LAKE": str(root),
-           "LAKEFORGE_CATALOG__STORE": "embedded"}
+           "LAKEFORGE_CATALOG__STORE": "embedded", "LAKEFORGE_CATALOG__PATH": str(home / "catalog.db")}
     lake = Lake(home, root, env, spark)
     _build_lake(lake)
     lake.port = free_port()

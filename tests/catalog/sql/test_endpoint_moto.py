@@ -44,7 +44,7 @@ def test_endpoint_serves_a_delta_table_of_an_s3_lake(
         delta.write(df, "silver/events", mode="create", partition_by=["day"])
         register_delta_table(store, "silver", "events", "silver/events", profile)
     env = {**os.environ, "LAKEFORGE_HOME": str(home), "LAKEFORGE_PROFILE": "moto", "LAKEFORGE_LAKE": lake_uri,
-           "LAKEFORGE_PROFILES__MOTO__ENDPOINT_URL": moto_endpoint}
+           "LAKEFORGE_PROFILES__MOTO__ENDPOINT_URL": moto_endpoint, "LAKEFORGE_CATALOG__PATH": str(home / "catalog.db")}
     port = free_port()
 
     started = _cli(env, "sql-server", "--port", str(port), "--refresh-interval", "0")

@@ -163,7 +163,7 @@ def test_status_text_lists_profile_lake_and_services(home: Path) -> None:
     result = lake("status")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("profile  local")
+    assert lines[0].startswith("project  ") and lines[1].startswith("profile  local")
     assert any(line.startswith("moto     running: http://127.0.0.1:") for line in lines)
 
 

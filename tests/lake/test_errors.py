@@ -58,6 +58,8 @@ def _sample(cls: type, name: str) -> object:
             break
     if kind.startswith(("int", "float")):
         return 3
+    if kind.startswith("bytes"):
+        return b"\xff"
     if kind.startswith(("list", "Sequence")):
         return [f"v-{name}"]
     return f"v-{name}"

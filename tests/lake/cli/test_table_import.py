@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def test_progress_reports_rows_bytes_and_elapsed(spark, tmp_path: Path) -> None:
     result = import_file(str(path), str(root / "big"), profile=profile, progress=seen.append,
                          store=lambda: DeltaTableStore(spark, profile))
     assert result.rows == 20_000 and result.bytes == path.stat().st_size
-    assert [p.phase for p in seen][0] == "decode" and seen[-1].phase == "write"
+    assert seen[0].phase == "decode" and seen[-1].phase == "write"
     parse = [p for p in seen if p.phase == "parse"]
     assert parse and parse[-1].bytes == result.bytes and seen[-1].rows == 20_000
-    assert all(b.elapsed >= a.elapsed for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b.elapsed >= a.elapsed for a, b in itertools.pairwise(seen))

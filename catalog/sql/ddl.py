@@ -15,13 +15,13 @@ import json
 from dataclasses import dataclass, field
 from typing import cast
 
-import pyarrow.fs as pafs
 import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from catalog.delta import register_delta_table
-from catalog.model import Database, Table
+from catalog.locations import check_location
+from catalog.model import Database, Param, Table, TableType
 from catalog.names import TableName
 from catalog.sql.context import ExecutionContext, Outcome, message_result
 from catalog.sql.dialect import sqlglot_dialect, to_spark_sql
@@ -40,11 +40,13 @@ __all__ = [
     "drop_database",
     "drop_table",
     "drop_view",
+    "is_managed",
     "table_properties",
 ]
 
 VIEW_SOURCES_PARAM = "lakeforge.view.sources"
 ORIGINAL_DIALECT_PARAM = "lakeforge.view.original_dialect"
+CTAS_HINT = "DROP TABLE it first (without PURGE its data is kept) or leave out LOCATION"
 
 
 # --------------------------------------------------------------------------- views
@@ -219,16 +221,18 @@ def _check_new_table(ctx: ExecutionContext, name: TableName) -> Table | None:
 
 
 def _write_new(ctx: ExecutionContext, df: object, props: TableProperties, *, replace: bool) -> tuple[str, object]:
-    from lake.delta import TableExistsError
+    """Write the table's first (or, with ``replace``, next) version; never into a folder of other files."""
+    from lake.delta import LocationNotEmptyError, TableExistsError, purge_table
 
     name = ctx.statement.name
     assert name is not None
     location = ctx.profile.resolve(props.location) if props.location else ctx.warehouse_location(name)
+    repartitioned = False
     if replace and ctx.delta.exists(location):
         current = list(ctx.delta.snapshot(location).metadata().partition_columns)
         if current != list(props.partitioned_by):
-            _delete_data(ctx, location)  # new partitioning: the table starts a new history
-            replace = False
+            purge_table(ctx.profile, location)  # new partitioning: a new history; other files stay
+            replace, repartitioned = False, True
     try:
         with spark_errors(ast=ctx.statement.ast, source=ctx.statement.source, dialect=ctx.statement.dialect):
             result = ctx.delta.write(
@@ -236,29 +240,36 @@ def _write_new(ctx: ExecutionContext, df: object, props: TableProperties, *, rep
                 partition_by=props.partitioned_by,
                 schema_mode="overwrite" if replace else None,
                 commit_metadata=ctx.commit_metadata(),
+                allow_non_empty=repartitioned,
             )
+    except LocationNotEmptyError as exc:
+        raise SqlError(
+            f"{name}: LOCATION {location} is not empty and is not a Delta table (found {exc.shown}); "
+            "choose an empty location: a table never adopts files it did not write"
+        ) from None
     except TableExistsError:
         raise SqlError(
             f"{location} already holds a Delta table that the catalog does not name as {name} "
-            "(left by DROP TABLE without PURGE?); DROP it with PURGE after re-registering, "
-            "or give the new table another LOCATION"
+            "(left by DROP TABLE without PURGE?); CREATE OR REPLACE TABLE overwrites it (keeping its "
+            "history), or give the new table another LOCATION"
         ) from None
     return location, result
 
 
-def _delete_data(ctx: ExecutionContext, location: str) -> None:
-    fs = ctx.profile.filesystem()
-    path = ctx.profile.fs_path(location)
-    if fs.get_file_info(path).type != pafs.FileType.NotFound:
-        fs.delete_dir(path)
+def is_managed(table: Table) -> bool:
+    """True for a table whose data we created (``MANAGED_TABLE``, not ``EXTERNAL=TRUE``)."""
+    return (table.table_type == TableType.MANAGED_TABLE
+            and str(table.parameters.get(Param.EXTERNAL, "")).upper() != "TRUE")
 
 
-def _register(ctx: ExecutionContext, location: str, version: int | None, props: TableProperties) -> None:
+def _register(
+    ctx: ExecutionContext, location: str, version: int | None, props: TableProperties, *, managed: bool
+) -> None:
     name = ctx.statement.name
     assert name is not None
     register_delta_table(
         ctx.store, name.database, name.table, location, ctx.profile,
-        parameters={**props.parameters, **ctx.lineage(version)}, description=props.comment,
+        parameters={**props.parameters, **ctx.lineage(version)}, description=props.comment, managed=managed,
     )
 
 
@@ -276,8 +287,13 @@ def create_table_as(ctx: ExecutionContext) -> Outcome:
     if existing is not None and existing.is_view:
         raise SqlError(f"{name} is a view; DROP VIEW it first")
     props = table_properties(ast)
+    # An explicit LOCATION makes an external table (DROP never deletes its data); a replaced
+    # table keeps its type.
+    managed = is_managed(existing) if existing is not None else not props.location
     if existing is not None and not props.location and existing.location:
         props.location = existing.location
+    if existing is not None and props.location:  # never write data for a table that cannot be re-pointed
+        check_location(ctx.store, name.database, name.table, ctx.profile.resolve(props.location), hint=CTAS_HINT)
     compiled = ctx.compile(ast.expression)
     df = compiled.df
     lower = {c.lower(): c for c in df.columns}
@@ -288,7 +304,7 @@ def create_table_as(ctx: ExecutionContext) -> Outcome:
     props.partitioned_by = pcols
     df = df.select(*[c for c in df.columns if c not in pcols], *pcols)  # partition columns last
     location, result = _write_new(ctx, df, props, replace=replace)
-    _register(ctx, location, result.version, props)  # type: ignore[attr-defined]
+    _register(ctx, location, result.version, props, managed=managed)  # type: ignore[attr-defined]
     rows = result.rows  # type: ignore[attr-defined]
     return Outcome(
         message_result([("rows", "bigint")], (rows,)),
@@ -321,12 +337,19 @@ def create_table(ctx: ExecutionContext) -> Outcome:
     pcols = props.partitioned_by
     df = df.select(*[c for c in df.columns if c not in pcols], *pcols)
     location, result = _write_new(ctx, df, props, replace=False)
-    _register(ctx, location, result.version, props)  # type: ignore[attr-defined]
+    _register(ctx, location, result.version, props, managed=not props.location)  # type: ignore[attr-defined]
     return Outcome(message=f"created table {name} at {location}")
 
 
 def drop_table(ctx: ExecutionContext) -> Outcome:
-    """DROP TABLE [IF EXISTS] db.t [PURGE] (PURGE also deletes the table's data)."""
+    """DROP TABLE [IF EXISTS] db.t [PURGE].
+
+    The data is kept, except that PURGE on a managed table (created without LOCATION) deletes
+    the files its Delta log ever referenced and the log: never other files in the folder, and
+    never an external table's data.
+    """
+    from lake.delta import purge_table
+
     name = ctx.statement.name
     ast = ctx.statement.ast
     assert name is not None and ast is not None
@@ -335,12 +358,21 @@ def drop_table(ctx: ExecutionContext) -> Outcome:
     table = ctx.resolver.table(name, ctx.statement.source.position(0))
     if table.is_view:
         raise SqlError(f"{name} is a view; use DROP VIEW")
+    purge, managed, location = bool(ast.args.get("purge")), is_managed(table), table.location
+    if purge and managed and location:
+        done = purge_table(ctx.profile, location)  # data first: a failed PURGE can be run again
+        ctx.store.delete_table(name.database, name.table)
+        if not done.log_deleted:
+            return Outcome(message=f"dropped table {name} (no Delta log at {location}: nothing deleted)")
+        return Outcome(message=f"dropped table {name} and deleted its {done.files} data files and Delta log "
+                               f"at {location}")
     ctx.store.delete_table(name.database, name.table)
-    if ast.args.get("purge") and table.location:
-        _delete_data(ctx, table.location)
-        return Outcome(message=f"dropped table {name} and deleted its data at {table.location}")
-    kept = f" (data kept at {table.location})" if table.location else ""
-    return Outcome(message=f"dropped table {name}{kept}")
+    if not location:
+        return Outcome(message=f"dropped table {name}")
+    if managed:
+        return Outcome(message=f"dropped table {name} (data kept at {location}; DROP TABLE … PURGE deletes it)")
+    never = "; PURGE never deletes an external table's data" if purge else ""
+    return Outcome(message=f"dropped external table {name} (data kept at {location}{never})")
 
 
 # --------------------------------------------------------------------------- databases

@@ -288,12 +288,14 @@ class Resolver:
         return info
 
     def _snapshot(self, name: TableName, table: Table, travel: TimeTravel) -> Any:
-        from lake.delta import DeltaStoreError
+        from lake.delta import DataFilesMissingError, DeltaStoreError, VersionVacuumedError
 
         if not table.location:
             raise SqlError(f"{name} is a Delta table without a location in the catalog")
         try:
             return self.delta.snapshot(table.location, version=travel.version, timestamp=travel.timestamp)
+        except (VersionVacuumedError, DataFilesMissingError) as exc:
+            raise SqlError(f"{name} {travel}: {exc}") from None
         except DeltaStoreError as exc:
             if travel:
                 latest = self._latest_version(table.location)

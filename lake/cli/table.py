@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,8 +12,8 @@ from rich.table import Table as RichTable
 
 from lake.cli.context import CliContext, console, fail, get_ctx, print_json
 from lake.cli.importing import ImportMode, SchemaModeChoice, import_progress, import_target
-from lake.delta import DeltaTableStore
-from lake.errors import LakeforgeError
+from lake.delta import DeltaTableStore, check_new_location, table_history, vacuum_table
+from lake.errors import InvalidOptionError, LakeforgeError
 from lake.importing import BadRows, SourceFormat
 
 __all__ = ["register", "resolve_table"]
@@ -58,6 +59,9 @@ def import_(
     bad_rows: Annotated[BadRows, typer.Option(
         "--bad-rows", help="CSV rows with the wrong field count: error, or quarantine to a file in the lake.")
     ] = BadRows.ERROR,
+    allow_non_empty: Annotated[bool, typer.Option(
+        "--allow-non-empty", help="Create the table in a folder that already holds other files "
+        "(they are never adopted, vacuumed or purged).")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a CSV/JSON/Parquet file (or a folder of them) into a Delta table in one commit.
@@ -71,12 +75,15 @@ def import_(
     csv = CsvOptions(encoding=encoding, delimiter=delimiter, quote=quote, escape=escape, header=header,
                      null_values=tuple(null_value) if null_value else ("",), schema=schema, bad_rows=bad_rows)
     target = import_target(cli, table)
+    if not allow_non_empty:  # before reading a large source: the store checks again when it creates
+        check_new_location(cli.profile, target.uri)
     with import_progress(enabled=not json_out) as progress:
         result = import_file(
             file, target.uri, profile=cli.profile, fmt=fmt, csv=csv, mode=mode.value,
             store=lambda: DeltaTableStore(cli.spark("lakeforge-table"), cli.profile),
             partition_by=[c.strip() for c in partition_by.split(",")] if partition_by else None,
             schema_mode=schema_mode.value if schema_mode else None, progress=progress,
+            write_options={"allow_non_empty": True} if allow_non_empty else None,
         )
     registered = target.register(cli) if result.version is not None else None
     if json_out:
@@ -112,33 +119,51 @@ def show(
                     "schema": [{"name": f.name, "type": f.dataType.simpleString()} for f in df.schema],
                     "rows": rows})
         return
-    grid = RichTable(title=f"{uri} @ v{snap.version()}")
-    for f in df.schema:
-        grid.add_column(f"{f.name}\n[dim]{f.dataType.simpleString()}[/dim]")
-    for r in rows:
-        grid.add_row(*["" if v is None else str(v) for v in r.values()])
+    _print_rows(f"{uri} @ v{snap.version()}", [(f.name, f.dataType.simpleString()) for f in df.schema],
+                [["" if v is None else str(v) for v in r.values()] for r in rows])
+
+
+def _print_rows(title: str, columns: list[tuple[str, str | None]], rows: list[list[str]]) -> None:
+    """A grid on a terminal; tab-separated values with a header line when piped or redirected."""
+    if not console.is_terminal:
+        for line in ([name for name, _ in columns], *rows):
+            sys.stdout.write("\t".join(_tsv(v) for v in line) + "\n")
+        sys.stdout.flush()
+        return
+    grid = RichTable(title=title)
+    for name, kind in columns:
+        grid.add_column(f"{name}\n[dim]{kind}[/dim]" if kind else name)
+    for row in rows:
+        grid.add_row(*row)
     console.print(grid)
+
+
+def _tsv(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 @table_app.command("history")
 def history(
     ctx: typer.Context, table: str = typer.Argument(...), json_out: bool = typer.Option(False, "--json")
 ) -> None:
-    """Commit history, newest first."""
-    cli, store = _store(ctx)
+    """Commit history, newest first (read from the Delta log; no Spark)."""
+    cli = get_ctx(ctx)
     try:
-        entries = store.history(resolve_table(cli, table))
+        uri = resolve_table(cli, table)
+        entries = table_history(cli.profile, uri)
     except LakeforgeError as exc:
         fail(str(exc))
     if json_out:
         print_json(entries)
         return
-    grid = RichTable("version", "time (UTC)", "operation", "parameters")
+    rows = []
     for e in entries:
         when = datetime.fromtimestamp(e.get("timestamp", 0) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        op = e.get("lakeforge.operation") or e.get("operation", "")
-        grid.add_row(str(e.get("version")), when, str(op), json.dumps(e.get("operationParameters", {})))
-    console.print(grid)
+        op = e.get("operation", "") if str(e.get("operation", "")).startswith("VACUUM") else (
+            e.get("lakeforge.operation") or e.get("operation", ""))
+        rows.append([str(e.get("version")), when, str(op), json.dumps(e.get("operationParameters", {}))])
+    _print_rows(f"{uri} history", [("version", None), ("time (UTC)", None), ("operation", None),
+                                   ("parameters", None)], rows)
 
 
 @table_app.command("optimize")
@@ -161,23 +186,37 @@ def optimize(
 @table_app.command("vacuum")
 def vacuum(
     ctx: typer.Context, table: str = typer.Argument(...),
-    retain_hours: float = typer.Option(168, "--retain-hours"),
+    retain_hours: float = typer.Option(168, "--retain-hours", help="Keep files removed less than this long ago."),
     dry_run: bool = typer.Option(False, "--dry-run"),
+    force: bool = typer.Option(False, "--force", help="Allow a retention below delta.vacuum_min_retention_hours "
+                               "(older versions can then no longer be read)."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Delete unreferenced files older than the retention (``--dry-run`` lists them)."""
-    cli, store = _store(ctx)
+    """Delete files the table removed more than the retention ago, and orphans of its killed writers.
+
+    Never deletes a file the table's log never referenced unless the table's own writer wrote
+    it after the table was created (``--dry-run`` lists what would go).
+    """
+    cli = get_ctx(ctx)
+    minimum = cli.settings.vacuum_min_retention_hours
     try:
-        res = store.vacuum(resolve_table(cli, table), retain_hours=retain_hours, dry_run=dry_run)
+        res = vacuum_table(cli.profile, resolve_table(cli, table), retain_hours=retain_hours, dry_run=dry_run,
+                           force=force, min_retention_hours=minimum)
+    except InvalidOptionError as exc:
+        fail(f"--retain-hours: expected {exc.expected}, got {retain_hours:g}")
     except LakeforgeError as exc:
         fail(str(exc))
     if json_out:
         print_json(res.__dict__)
         return
     verb = "would delete" if dry_run else "deleted"
-    console.print(f"{verb} {len(res.files)} files from {res.table}")
+    orphans = f" ({len(res.orphans)} never committed by a killed writer)" if res.orphans else ""
+    console.print(f"{verb} {len(res.files)} files from {res.table}{orphans}", highlight=False)
     for f in res.files:
         console.print(f"  {f}", highlight=False)
+    if dry_run and retain_hours < minimum and not force:
+        console.print(f"a real run needs --force: {retain_hours:g} h is below the minimum of {minimum:g} h",
+                      highlight=False)
 
 
 def register(app: typer.Typer) -> None:

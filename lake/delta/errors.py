@@ -8,12 +8,16 @@ from lake.errors import LakeforgeError, Transient
 
 __all__ = [
     "ConcurrentCommitError",
+    "DataFilesMissingError",
     "DeltaStoreError",
     "InvalidWriteError",
+    "LocationNotEmptyError",
     "MergeError",
+    "RetentionTooShortError",
     "SchemaMismatchError",
     "TableExistsError",
     "TableNotFoundError",
+    "VersionVacuumedError",
 ]
 
 
@@ -78,3 +82,73 @@ class ConcurrentCommitError(Transient, DeltaStoreError):
     table: str
     version: int | None
     reason: str
+
+
+def _shown(files: Sequence[str], count: int) -> str:
+    more = count - len(files)
+    return ", ".join(files) + (f" and {more} more" if more > 0 else "")
+
+
+class LocationNotEmptyError(DeltaStoreError):
+    """A new Delta table would be created in a location holding files it did not write."""
+
+    template = (
+        "{table} is not empty and is not a Delta table (found {shown}); choose an empty location, "
+        "or allow it explicitly (allow_non_empty=True, --allow-non-empty): the table never adopts "
+        "or deletes files it did not write"
+    )
+    table: str
+    files: Sequence[str]
+    count: int
+
+    @property
+    def shown(self) -> str:
+        return _shown(self.files, self.count)
+
+
+class RetentionTooShortError(DeltaStoreError):
+    """VACUUM with a retention below the configured minimum and without ``force``."""
+
+    template = (
+        "VACUUM of {table}: a retention of {retain_hours:g} h is below the minimum of {minimum:g} h "
+        "(delta.vacuum_min_retention_hours), so versions older than {retain_hours:g} h could no longer "
+        "be read; pass force=True (--force) to vacuum anyway"
+    )
+    table: str
+    retain_hours: float
+    minimum: float
+
+
+class VersionVacuumedError(DeltaStoreError):
+    """A time-travel read of a version whose data files VACUUM deleted."""
+
+    template = (
+        "version {version} of {table}: its data files were removed by VACUUM at {vacuumed_at}"
+        "{retention}; versions from {oldest_readable} on are readable"
+    )
+    table: str
+    version: int
+    vacuumed_at: str
+    oldest_readable: int
+    retention_hours: float | None = None
+
+    @property
+    def retention(self) -> str:
+        return "" if self.retention_hours is None else f" (retention {self.retention_hours:g} h)"
+
+
+class DataFilesMissingError(DeltaStoreError):
+    """Data files of a version are gone, and no VACUUM in the log removed them."""
+
+    template = (
+        "version {version} of {table}: {count} of its data files are missing ({shown}) and no VACUUM "
+        "in the log removed them; the table's storage was changed outside the lake"
+    )
+    table: str
+    version: int
+    files: Sequence[str]
+    count: int
+
+    @property
+    def shown(self) -> str:
+        return _shown(self.files, self.count)

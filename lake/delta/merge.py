@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from lake.delta._schema import plan_schema, spark_to_arrow
+from lake.delta._schema import delta_arrow_schema, plan_schema, spark_to_arrow
+from lake.delta._txn import AppTransactions, all_done, transaction_list
 from lake.delta.errors import MergeError
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ __all__ = ["MergeResult", "merge"]
 
 @dataclass(frozen=True)
 class MergeResult:
-    """What a MERGE changed."""
+    """What a MERGE changed (``committed=False``: skipped, its app transactions were already there)."""
 
     table: str
     version: int | None
@@ -28,6 +29,8 @@ class MergeResult:
     rows_inserted: int
     files_removed: int
     files_added: int
+    committed: bool = True
+    rows_written: int = 0
 
 
 def merge(
@@ -38,25 +41,40 @@ def merge(
     *,
     when_matched: Literal["update", "delete"] | None = "update",
     when_not_matched: Literal["insert"] | None = "insert",
+    app_transactions: AppTransactions | None = None,
+    commit_metadata: dict[str, Any] | None = None,
 ) -> MergeResult:
-    """Upsert or delete ``source`` rows into ``table`` by the key columns ``on``."""
+    """Upsert, insert or delete ``source`` rows into ``table`` by the key columns ``on``.
+
+    ``when_matched``: ``update`` replaces a matching row, ``delete`` removes it, ``None``
+    leaves it as it is — with ``when_not_matched="insert"`` that is an insert-only MERGE
+    (``WHEN NOT MATCHED THEN INSERT``): existing files are never rewritten, only new keys are
+    added. ``app_transactions`` are ``(app id, version)`` pairs recorded in the commit; when
+    every app id already has a version ≥ the one given the MERGE is skipped
+    (``committed=False``), and a MERGE that changes no row still commits them (an empty
+    commit), so a caller's bookmark moves on.
+    """
     from pyspark.sql import functions as F
 
-    from lake.delta.store import _conform, _removes_for_files
+    from lake.delta.store import _conform, _props, _removes_for_files
 
     dt = store.snapshot(table)
     uri = store.uri(table)
     keys = list(on)
     if not keys:
         raise MergeError(uri, "at least one key column is required")
-    from lake.delta._schema import delta_arrow_schema
-
+    if when_matched is None and when_not_matched is None:
+        raise MergeError(uri, "nothing to do: give when_matched and/or when_not_matched")
+    txns = transaction_list(uri, None, None, app_transactions)
+    if all_done(dt, txns):
+        return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
     schema = delta_arrow_schema(dt.schema())
     missing = [k for k in keys if k not in source.columns or k not in schema.names]
     if missing:
         raise MergeError(uri, f"key columns {missing} missing from the source or the table")
     plan = plan_schema(uri, schema, spark_to_arrow(source.schema), None, overwrite=False)
     src = _conform(source, plan.table_schema, plan.casts, plan.fill_null).persist()
+    inserts = None
     try:
         dupes = src.groupBy(*keys).count().where("count > 1").limit(1).collect()
         if dupes:
@@ -69,43 +87,55 @@ def merge(
             if bounds[f"lo_{k}"] is not None:
                 filters += [(k, ">=", bounds[f"lo_{k}"]), (k, "<=", bounds[f"hi_{k}"])]
         scan = store._plan(dt, filters)
-        target = store._read_plan(dt, scan).withColumn("_lf_file", F.input_file_name())
-        src_keys = src.select(*keys).withColumn("_lf_match", F.lit(True))
-        hits = target.join(src_keys, keys, "inner")
-        touched = [r["_lf_file"] for r in hits.select("_lf_file").distinct().collect()]
-        matched_rows = hits.count()
-        affected = target.where(F.col("_lf_file").isin(touched)).drop("_lf_file")
-        kept = affected.join(src_keys, keys, "left_anti").select(*schema.names)
-        parts = [kept]
-        if when_matched == "update":
-            parts.append(src.join(affected.select(*keys).distinct(), keys, "left_semi").select(*schema.names))
-        inserts = None
+        touched: list[str] = []
+        matched_rows = 0
+        parts = []
+        if when_matched is not None:
+            target = store._read_plan(dt, scan).withColumn("_lf_file", F.input_file_name())
+            src_keys = src.select(*keys).withColumn("_lf_match", F.lit(True))
+            hits = target.join(src_keys, keys, "inner")
+            touched = [r["_lf_file"] for r in hits.select("_lf_file").distinct().collect()]
+            matched_rows = hits.count()
+            affected = target.where(F.col("_lf_file").isin(touched)).drop("_lf_file")
+            parts.append(affected.join(src_keys, keys, "left_anti").select(*schema.names))
+            if when_matched == "update":
+                parts.append(src.join(affected.select(*keys).distinct(), keys, "left_semi").select(*schema.names))
         if when_not_matched == "insert":
             existing_keys = store._read_plan(dt, scan).select(*keys)
             inserts = src.join(existing_keys, keys, "left_anti").select(*schema.names).persist()
             parts.append(inserts)
         n_inserted = inserts.count() if inserts is not None else 0
+        pcols = list(dt.metadata().partition_columns)
+        props = _props(None, None, "MERGE", "merge", {**(commit_metadata or {}), "lakeforge.keys": keys}, txns=txns)
         if not touched and n_inserted == 0:
-            return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0)
+            if not txns:
+                return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
+            dt.update_incremental()
+            if all_done(dt, txns):
+                return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
+            if store._before_commit is not None:
+                store._before_commit(uri, [])
+            version = store._commit(dt, uri, [], "append", plan.table_schema, pcols, props)
+            return MergeResult(uri, version, 0, 0, 0, 0, 0)
         out = parts[0]
         for part in parts[1:]:
             out = out.unionByName(part)
-        pcols = list(dt.metadata().partition_columns)
         files = store._write_files(out, uri, pcols)
         removes = _removes_for_files(dt, {store.profile.to_native_uri(f) for f in touched})
-        from lake.delta.store import _props
-
+        if store._before_commit is not None:
+            store._before_commit(uri, files.adds)
         dt.update_incremental()
-        version = store._commit(dt, uri, [*files.adds, *removes], "append", plan.table_schema,
-                                pcols, _props(None, None, "MERGE", "merge", {"lakeforge.keys": keys}))
-        if inserts is not None:
-            inserts.unpersist()
+        if all_done(dt, txns):
+            return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
+        version = store._commit(dt, uri, [*files.adds, *removes], "append", plan.table_schema, pcols, props)
         return MergeResult(
             uri, version,
             rows_updated=matched_rows if when_matched == "update" else 0,
             rows_deleted=matched_rows if when_matched == "delete" else 0,
             rows_inserted=n_inserted,
-            files_removed=len(removes), files_added=len(files.adds),
+            files_removed=len(removes), files_added=len(files.adds), rows_written=files.rows,
         )
     finally:
+        if inserts is not None:
+            inserts.unpersist()
         src.unpersist()

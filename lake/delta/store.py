@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.exceptions import TableNotFoundError as _DeltaMissing
@@ -30,6 +31,7 @@ from deltalake.transaction import (
     create_table_with_add_actions,
 )
 
+from lake.delta._ownership import CREATED_IN, NON_EMPTY, check_new_location
 from lake.delta._scan import Filter, ScanPlan, filters_to_column, plan_files
 from lake.delta._schema import (
     SchemaMode,
@@ -38,16 +40,26 @@ from lake.delta._schema import (
     plan_schema,
     spark_to_arrow,
 )
+from lake.delta._travel import check_version_files
+from lake.delta._txn import AppTransactions, all_done, transaction_list
 from lake.delta._writer import FILE_META_SCHEMA, TaskWriteSpec, make_task_writer
 from lake.delta.errors import (
     ConcurrentCommitError,
     InvalidWriteError,
+    LocationNotEmptyError,
     TableExistsError,
     TableNotFoundError,
 )
-from lake.delta.maintenance import OptimizeResult, VacuumResult
+from lake.delta.maintenance import (
+    DEFAULT_MIN_RETENTION_HOURS,
+    OptimizeResult,
+    PurgeResult,
+    VacuumResult,
+    purge_table,
+    table_history,
+    vacuum_table,
+)
 from lake.delta.maintenance import optimize as _optimize
-from lake.delta.maintenance import vacuum as _vacuum
 from lake.delta.merge import MergeResult
 from lake.delta.merge import merge as _merge
 from lake.storage import StorageProfile
@@ -81,7 +93,11 @@ class _Files:
 
 
 class DeltaTableStore:
-    """Read and write Delta tables of one lake (a storage profile) with one SparkSession."""
+    """Read and write Delta tables of one lake (a storage profile) with one SparkSession.
+
+    ``vacuum_min_retention_hours`` is the shortest VACUUM retention allowed without ``force``
+    (the setting ``delta.vacuum_min_retention_hours``).
+    """
 
     def __init__(
         self,
@@ -90,10 +106,12 @@ class DeltaTableStore:
         *,
         max_rows_per_file: int = 5_000_000,
         before_commit: Callable[[str, list[AddAction]], None] | None = None,
+        vacuum_min_retention_hours: float = DEFAULT_MIN_RETENTION_HOURS,
     ) -> None:
         self.spark = spark
         self.profile = profile
         self.max_rows_per_file = max_rows_per_file
+        self.vacuum_min_retention_hours = vacuum_min_retention_hours
         self._before_commit = before_commit
 
     # ----------------------------------------------------------------- lookup
@@ -107,7 +125,11 @@ class DeltaTableStore:
     def snapshot(
         self, table: str, *, version: int | None = None, timestamp: datetime | str | None = None
     ) -> DeltaTable:
-        """The ``deltalake`` table at the latest, a given version or a given time."""
+        """The ``deltalake`` table at the latest, a given version or a given time.
+
+        Time travel to a version whose data files VACUUM deleted raises
+        :class:`~lake.delta.errors.VersionVacuumedError` naming when, and which versions are readable.
+        """
         uri = self.uri(table)
         try:
             dt = DeltaTable(uri, storage_options=self._opts())
@@ -121,6 +143,8 @@ class DeltaTableStore:
             if version is not None or timestamp is not None:
                 raise InvalidWriteError(uri, f"cannot time travel to {version or timestamp}: {exc}") from None
             raise
+        if version is not None or timestamp is not None:
+            check_version_files(self.profile, uri, dt)
         return dt
 
     def schema(self, table: str) -> pa.Schema:
@@ -130,8 +154,13 @@ class DeltaTableStore:
         return self.profile.storage_options()
 
     def _try_snapshot(self, uri: str) -> DeltaTable | None:
-        if not DeltaTable.is_deltatable(uri, storage_options=self._opts()):
-            return None
+        try:
+            if not DeltaTable.is_deltatable(uri, storage_options=self._opts()):
+                return None
+        except OSError:  # a local file where the table would go: not a table (the write refuses it)
+            if self.profile.filesystem().get_file_info(self.profile.fs_path(uri)).type == pafs.FileType.File:
+                return None
+            raise
         return DeltaTable(uri, storage_options=self._opts())
 
     # ------------------------------------------------------------------ write
@@ -148,6 +177,8 @@ class DeltaTableStore:
         app_id: str | None = None,
         app_version: int | None = None,
         commit_metadata: dict[str, Any] | None = None,
+        allow_non_empty: bool = False,
+        app_transactions: AppTransactions | None = None,
     ) -> WriteResult:
         """Write ``df`` to ``table`` and commit once.
 
@@ -155,13 +186,20 @@ class DeltaTableStore:
         data; with ``overwrite_partitions`` only the partitions present in ``df``; with
         ``replace_where`` only the rows matching the predicate, which every new row must
         satisfy). ``app_id``/``app_version`` make the commit idempotent: a version already
-        committed for that app id is a no-op.
+        committed for that app id is a no-op. ``app_transactions`` records several
+        ``(app id, version)`` pairs in the one commit; the write is skipped only when *every*
+        app id already has a version ≥ the one given. Otherwise (none or only some are there)
+        the write happens and each app id is set to the version given — even one that was
+        higher: callers that advance several ids together (ETL bookmarks) always pass them all.
+
+        A write that creates the table refuses a location that is not empty
+        (:class:`~lake.delta.errors.LocationNotEmptyError`) unless ``allow_non_empty``; the files
+        found there are then left alone: VACUUM and PURGE only ever delete files the table wrote.
         """
         uri = self.uri(table)
         if mode not in _MODES:
             raise InvalidWriteError(uri, f"unknown mode {mode!r}; valid: {', '.join(_MODES)}")
-        if (app_id is None) != (app_version is None):
-            raise InvalidWriteError(uri, "app_id and app_version go together")
+        txns = transaction_list(uri, app_id, app_version, app_transactions)
         if (overwrite_partitions or replace_where is not None) and mode != "overwrite":
             raise InvalidWriteError(uri, "overwrite_partitions/replace_where need mode='overwrite'")
         if overwrite_partitions and replace_where is not None:
@@ -169,7 +207,15 @@ class DeltaTableStore:
         dt = self._try_snapshot(uri)
         if dt is not None and mode in ("create", "error"):
             raise TableExistsError(uri)
-        if dt is not None and app_id is not None and _already(dt, app_id, app_version):
+        created_in = None
+        if dt is None:
+            try:
+                created_in = check_new_location(self.profile, uri)
+            except LocationNotEmptyError:
+                if not allow_non_empty:
+                    raise
+                created_in = NON_EMPTY
+        if dt is not None and all_done(dt, txns):
             return WriteResult(uri, dt.version(), committed=False)
 
         existing = delta_arrow_schema(dt.schema()) if dt is not None else None
@@ -193,17 +239,18 @@ class DeltaTableStore:
         adds = files.adds + extra
         if self._before_commit is not None:
             self._before_commit(uri, adds)
-        props = _props(app_id, app_version, "WRITE", mode, commit_metadata)
+        meta = {**(commit_metadata or {}), CREATED_IN: created_in} if created_in else commit_metadata
+        props = _props(None, None, "WRITE", mode, meta, txns=txns)
         if dt is None:
             version = self._create(uri, plan.table_schema, adds, pcols, props, mode)
             if version is None:  # someone created it first: commit as an append to theirs
                 return self.write(df, table, mode="append" if mode != "overwrite" else mode,
                                   partition_by=partition_by, schema_mode=schema_mode,
-                                  app_id=app_id, app_version=app_version,
-                                  commit_metadata=commit_metadata)
+                                  app_transactions=txns,
+                                  commit_metadata=commit_metadata, allow_non_empty=True)
         else:
             dt.update_incremental()
-            if app_id is not None and _already(dt, app_id, app_version):
+            if all_done(dt, txns):
                 return WriteResult(uri, dt.version(), committed=False)
             if plan.evolved and existing is not None and schema_mode == "merge":
                 _add_columns(dt, existing, plan.table_schema)
@@ -381,6 +428,15 @@ class DeltaTableStore:
             df = df.where(filters_to_column(filters))
         return df.select(*columns) if columns else df
 
+    def read_plan(self, table: str | DeltaTable, plan: ScanPlan) -> DataFrame:
+        """A Spark DataFrame of exactly the files of ``plan`` (e.g. a change set's added files).
+
+        ``table`` is a table name/URI (its latest snapshot gives the schema and partition
+        columns) or an open snapshot. The files need not be in that snapshot: a plan of files
+        added by earlier commits reads them as long as VACUUM has not deleted them.
+        """
+        return self._read_plan(self.snapshot(table) if isinstance(table, str) else table, plan)
+
     def _read_plan(self, dt: DeltaTable, plan: ScanPlan) -> DataFrame:
         from pyspark.sql import functions as F
 
@@ -417,8 +473,8 @@ class DeltaTableStore:
 
     # ------------------------------------------------------- history, upkeep
     def history(self, table: str, limit: int | None = None) -> list[dict[str, Any]]:
-        """Commit history, newest first."""
-        return self.snapshot(table).history(limit)
+        """Commit history, newest first (read by delta-rs alone)."""
+        return table_history(self.profile, self.uri(table), limit)
 
     def merge(self, source: DataFrame, table: str, on: Sequence[str], **kwargs: Any) -> MergeResult:
         """Upsert/delete by key; see :func:`lake.delta.merge.merge`."""
@@ -427,8 +483,20 @@ class DeltaTableStore:
     def optimize(self, table: str, *, target_size_mb: int = 128) -> OptimizeResult:
         return _optimize(self, table, target_size_mb=target_size_mb)
 
-    def vacuum(self, table: str, *, retain_hours: float = 168, dry_run: bool = False) -> VacuumResult:
-        return _vacuum(self, table, retain_hours=retain_hours, dry_run=dry_run)
+    def vacuum(
+        self, table: str, *, retain_hours: float = DEFAULT_MIN_RETENTION_HOURS, dry_run: bool = False,
+        force: bool = False,
+    ) -> VacuumResult:
+        """Delete removed files and our writers' orphans; see :mod:`lake.delta.maintenance`.
+
+        A retention below ``vacuum_min_retention_hours`` needs ``force=True``.
+        """
+        return vacuum_table(self.profile, self.uri(table), retain_hours=retain_hours, dry_run=dry_run,
+                            force=force, min_retention_hours=self.vacuum_min_retention_hours)
+
+    def purge(self, table: str) -> PurgeResult:
+        """Delete every data file the log ever referenced, then the log (other files stay)."""
+        return purge_table(self.profile, self.uri(table))
 
     def delete(self, table: str, predicate: Sequence[Filter] | str) -> WriteResult:
         """Delete the rows matching ``predicate`` (files rewritten by Spark, one commit)."""
@@ -453,20 +521,16 @@ def _add_columns(dt: DeltaTable, existing: pa.Schema, wanted: pa.Schema) -> None
     dt.update_incremental()
 
 
-def _already(dt: DeltaTable, app_id: str, app_version: int | None) -> bool:
-    done = dt.transaction_version(app_id)
-    return done is not None and app_version is not None and done >= app_version
-
-
 def _props(
     app_id: str | None, app_version: int | None, operation: str, mode: str,
-    extra: dict[str, Any] | None,
+    extra: dict[str, Any] | None, *, txns: AppTransactions = (),
 ) -> CommitProperties:
     meta: dict[str, Any] = {"lakeforge.operation": operation, "lakeforge.mode": mode,
                             "lakeforge.commitId": uuid.uuid4().hex}
     meta.update(extra or {})
-    txns = [Transaction(app_id, app_version)] if app_id is not None and app_version is not None else None
-    return CommitProperties(custom_metadata=meta, app_transactions=txns, max_commit_retries=50)
+    pairs = [*([(app_id, app_version)] if app_id is not None and app_version is not None else []), *txns]
+    actions = [Transaction(app, version) for app, version in pairs] or None
+    return CommitProperties(custom_metadata=meta, app_transactions=actions, max_commit_retries=50)
 
 
 def _commit_error(uri: str, version: int | None, exc: Exception) -> Exception:

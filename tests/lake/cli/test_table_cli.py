@@ -43,7 +43,7 @@ def test_import_show_history_optimize_vacuum(run, csv_file: Path, tmp_path: Path
     assert opt["files_removed"] == 4 and opt["files_added"] == 2
     dry = json.loads(run("table", "vacuum", "people", "--retain-hours", "0", "--dry-run", "--json").output)
     assert len(dry["files"]) == 4
-    assert run("table", "vacuum", "people", "--retain-hours", "0").exit_code == 0
+    assert run("table", "vacuum", "people", "--retain-hours", "0", "--force").exit_code == 0
     assert len(json.loads(run("table", "show", "people", "--json").output)["rows"]) == 6
 
 

@@ -60,6 +60,6 @@ def test_writer_killed_before_commit_leaves_table_unchanged(store, spark, lake, 
     assert orphans, "the killed writer should have left data files behind"
     assert delta_rs(store.uri("t")).version() == 0
     assert store.read("t").count() == 100
-    removed = store.vacuum("t", retain_hours=0).files
+    removed = store.vacuum("t", retain_hours=0, force=True).files
     assert {f"{root}/{f}" for f in removed} == orphans
     assert _listing(lake, root) == files_before and store.read("t").count() == 100

@@ -32,7 +32,7 @@ def test_vacuum_dry_run_lists_then_vacuum_removes(store, events, lake) -> None:
     fs = lake.filesystem()
     root = lake.fs_path(store.uri("t"))
     assert all(fs.get_file_info(f"{root}/{f}").is_file for f in dry.files)
-    done = store.vacuum("t", retain_hours=0)
+    done = store.vacuum("t", retain_hours=0, force=True)
     assert done.files == dry.files
     assert not any(fs.get_file_info(f"{root}/{f}").is_file for f in dry.files)
     assert store.read("t").count() == 30

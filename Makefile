@@ -6,18 +6,21 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lakeforge-installed
 JARS   := .lakeforge/jars
 
-.PHONY: demo test setup java lint bench
+.PHONY: demo test setup java chromium lint bench
 
 demo: setup
 	$(VENV)/bin/lake demo
 
-test: setup
+test: setup chromium
 	$(VENV)/bin/pytest
 
 setup: java $(STAMP) $(JARS)/.verified
 
 java:
 	@infra/check_java.sh
+
+chromium:
+	@infra/ensure_chromium.sh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +34,7 @@ $(JARS)/.verified: $(STAMP) lake/spark/jars.py
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy lake catalog infra jobs
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) bench/delta_write_bench.py

@@ -32,13 +32,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
 
+    from infra.services.moto import spawn_moto
     from lake.config import load_settings
     from lake.delta import DeltaTableStore
-    from lake.moto_process import start_moto
     from lake.spark.session import build_spark
     from lake.storage import LocalProfile, moto_profile
 
-    server = start_moto()
+    server = spawn_moto()
     tmp = Path(tempfile.mkdtemp(prefix="lakeforge-bench-"))
     profiles = {"local": LocalProfile(tmp / "lake"), "moto": moto_profile(server.endpoint, "s3://bench")}
     settings = load_settings({"spark.master": "local[2]"})

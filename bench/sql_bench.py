@@ -153,9 +153,9 @@ def main() -> None:
     server = None
     profiles: dict[str, Any] = {"local": LocalProfile(tmp / "lake")}
     if "moto" in args.profiles.split(","):
-        from lake.moto_process import start_moto
+        from infra.services.moto import spawn_moto
 
-        server = start_moto()
+        server = spawn_moto()
         profiles["moto"] = moto_profile(server.endpoint, "s3://sql-bench")
     settings = load_settings({"spark.master": "local[2]"})
     spark = build_spark(settings, profiles.get("moto", profiles["local"]), app_name="sql-bench")

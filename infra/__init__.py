@@ -4,7 +4,6 @@ Heavier parts (``infra.doctor``, ``infra.submit``, ``infra.status``) are importe
 modules so the moto server process starts without loading Spark or pyarrow.
 """
 
-from infra.cluster import ClusterSpec, cluster_status, start_cluster, stop_cluster
 from infra.errors import (
     ExecutorTooLargeError,
     InfraError,
@@ -15,7 +14,8 @@ from infra.errors import (
     ServiceStopError,
     SparkSubmitMissingError,
 )
-from infra.moto_service import moto_status, start_moto, stop_moto
+from infra.services.moto import moto_status, start_moto, stop_moto
+from infra.services.spark_cluster import ClusterSpec, cluster_status, start_cluster, stop_cluster
 
 __all__ = [
     "ClusterSpec",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from infra.process import LOOPBACK
+from infra.services.process import LOOPBACK
 from lake.config import Settings
 from lake.spark.session import spark_home
 

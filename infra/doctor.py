@@ -18,7 +18,7 @@ from typing import Any, Literal
 from infra.child_env import child_env
 from infra.errors import JavaMissingError
 from infra.java import MIN_JAVA, require_java
-from infra.moto_service import moto_status
+from infra.services.moto import moto_status
 from infra.spark_probe import RESULT_PREFIX
 from lake.config import Secret, Settings, is_secret_key
 from lake.errors import LakeforgeError

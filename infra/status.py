@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.cluster import CLUSTER_SERVICE, cluster_status
-from infra.moto_service import MOTO_SERVICE, moto_status
+from infra.services.moto import MOTO_SERVICE, moto_status
+from infra.services.spark_cluster import CLUSTER_SERVICE, cluster_status
 from lake.config import Settings
 from lake.errors import LakeforgeError
 from lake.state import ServiceState, pid_alive

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.child_env import child_env
-from infra.cluster import memory_mb, running_cluster
 from infra.errors import ExecutorTooLargeError, SparkSubmitMissingError
 from infra.java import require_java
+from infra.services.spark_cluster import memory_mb, running_cluster
 from lake.config import Settings
 from lake.spark.session import spark_home, submit_args
 from lake.storage import StorageProfile

@@ -39,9 +39,9 @@ def moto_endpoint() -> Iterator[str]:
     """
     import boto3
 
-    from lake.moto_process import start_moto
+    from infra.services.moto import spawn_moto
 
-    server = start_moto()
+    server = spawn_moto()
     boto3.client(
         "s3", endpoint_url=server.endpoint, region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",

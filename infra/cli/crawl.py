@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table as RichTable
 
-from lake.cli.context import CATALOG_OPTION, console, get_ctx, print_json, with_catalog
+from infra.cli.context import CATALOG_OPTION, console, get_ctx, print_json, with_catalog
 
 if TYPE_CHECKING:
     from catalog.crawler import CrawlerDefinition, CrawlResult

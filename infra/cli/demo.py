@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from lake.cli.context import console, err_console, get_ctx, print_json
+from infra.cli.context import console, err_console, get_ctx, print_json
 
 __all__ = ["register"]
 
@@ -29,7 +29,7 @@ def demo(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start local services, then write, read, optimize and vacuum a Delta table on S3."""
-    from lake.moto_process import start_moto
+    from infra.services.moto import spawn_moto
     from lake.smoke import run_smoke
     from lake.spark.session import build_spark
     from lake.state import ServiceState
@@ -44,7 +44,7 @@ def demo(
     if settings.profile in ("local", "moto") and "profile" not in settings.sources:
         endpoint = ServiceState(settings.home).moto_endpoint()
         if endpoint is None:
-            server = start_moto()
+            server = spawn_moto()
             endpoint = server.endpoint
             say(f"started an embedded moto server (S3, Kinesis, Glue, DynamoDB) at {endpoint}")
             scratch = tempfile.TemporaryDirectory(prefix="lakeforge-demo-catalog-")

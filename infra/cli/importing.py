@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lake.cli.context import CliContext, err_console
+from infra.cli.context import CliContext, err_console
 from lake.importing import ImportProgress
 
 __all__ = ["ImportMode", "ImportTarget", "SchemaModeChoice", "import_progress", "import_target"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from lake.cli.context import console, fail, get_ctx, print_json, run_guarded
+from infra.cli.context import console, fail, get_ctx, print_json, run_guarded
 from lake.errors import LakeforgeError
 from lake.stream.ingest import (
     DEFAULT_MAX_RECORDS_PER_TRIGGER,

@@ -6,8 +6,8 @@ import importlib
 
 import typer
 
-from lake.cli.boundary import BoundaryGroup
-from lake.cli.context import CliContext
+from infra.cli.boundary import BoundaryGroup
+from infra.cli.context import CliContext
 
 __all__ = ["app", "main"]
 
@@ -22,15 +22,15 @@ app = typer.Typer(
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
 COMMAND_MODULES = [
-    "lake.cli.services",
-    "lake.cli.table",
-    "lake.cli.demo",
-    "lake.cli.simulate",
-    "lake.cli.ingest",
-    "lake.cli.catalog",
-    "lake.cli.crawl",
-    "lake.cli.sql",
-    "lake.cli.sql_server",
+    "infra.cli.services",
+    "infra.cli.table",
+    "infra.cli.demo",
+    "infra.cli.simulate",
+    "infra.cli.ingest",
+    "infra.cli.catalog",
+    "infra.cli.crawl",
+    "infra.cli.sql",
+    "infra.cli.sql_server",
 ]
 
 

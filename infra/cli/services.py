@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from lake.cli.context import console, get_ctx, print_json, run_guarded
+from infra.cli.context import console, get_ctx, print_json, run_guarded
 
 __all__ = ["register"]
 
@@ -28,7 +28,7 @@ def up(
     port: int | None = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: free)."),
 ) -> None:
     """Start the moto server (S3, Kinesis, Glue, DynamoDB) in the background."""
-    from infra.moto_service import start_moto
+    from infra.services.moto import start_moto
     from lake.storage import get_profile
 
     settings = get_ctx(ctx).settings
@@ -45,7 +45,7 @@ def up(
 
 def down(ctx: typer.Context) -> None:
     """Stop the moto server started by `lake up` (exactly the recorded process)."""
-    from infra.moto_service import stop_moto
+    from infra.services.moto import stop_moto
 
     outcome, entry = run_guarded(stop_moto, get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
@@ -124,7 +124,7 @@ def cluster_up(
     webui_port: int | None = typer.Option(None, "--webui-port", help="Master web UI port (default 18080, else free)."),
 ) -> None:
     """Start a Spark standalone master and N workers; waits until all workers registered."""
-    from infra.cluster import ClusterSpec, start_cluster
+    from infra.services.spark_cluster import ClusterSpec, start_cluster
 
     spec = ClusterSpec(workers, cores_per_worker, memory_per_worker, port, webui_port)
     result = run_guarded(start_cluster, get_ctx(ctx).settings.home, spec)
@@ -141,7 +141,7 @@ def cluster_up(
 @cluster_app.command("down")
 def cluster_down(ctx: typer.Context) -> None:
     """Stop the recorded Spark master and workers."""
-    from infra.cluster import stop_cluster
+    from infra.services.spark_cluster import stop_cluster
 
     outcome, entry, pids = run_guarded(stop_cluster, get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
@@ -182,7 +182,7 @@ def submit(
     name: str | None = typer.Option(None, "--name", help="App name (default: script name)."),
 ) -> None:
     """Run SCRIPT with spark-submit and the lakeforge conf: lake submit SCRIPT -- ARGS."""
-    from infra.cluster import running_cluster
+    from infra.services.spark_cluster import running_cluster
     from infra.submit import run_submit
 
     cli = get_ctx(ctx)

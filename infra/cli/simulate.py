@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lake.cli.context import console, err_console, fail, get_ctx, print_json, run_guarded
+from infra.cli.context import console, err_console, fail, get_ctx, print_json, run_guarded
 from lake.errors import LakeforgeError
 
 __all__ = ["register"]

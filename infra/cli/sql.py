@@ -20,7 +20,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from lake.cli.context import CliContext, console, err_console, fail, get_ctx, print_json
+from infra.cli.context import CliContext, console, err_console, fail, get_ctx, print_json
 from lake.errors import LakeforgeError
 
 __all__ = ["register", "sql_app"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from lake.cli.context import get_ctx, print_json, run_guarded
+from infra.cli.context import get_ctx, print_json, run_guarded
 
 __all__ = ["register"]
 
@@ -42,7 +42,7 @@ def start(
     """Start the SQL endpoint in the background (unless a subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from catalog.sql.endpoint import EndpointOptions, exec_foreground, start_endpoint
+    from infra.services.sql_endpoint import EndpointOptions, exec_foreground, start_endpoint
 
     cli = get_ctx(ctx)
     options = EndpointOptions(port, read_only, refresh_interval, _overrides(ctx))
@@ -64,7 +64,7 @@ def start(
 @sql_server_app.command("stop")
 def stop(ctx: typer.Context) -> None:
     """Stop the endpoint started by `lake sql-server` (exactly the recorded process tree)."""
-    from catalog.sql.endpoint import stop_endpoint
+    from infra.services.sql_endpoint import stop_endpoint
 
     outcome, entry = run_guarded(stop_endpoint, get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
@@ -81,7 +81,7 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Show whether the endpoint runs, its JDBC URL and what the last refresh exposed."""
-    from catalog.sql.endpoint import endpoint_status, refresh_report
+    from infra.services.sql_endpoint import endpoint_status, refresh_report
 
     home = get_ctx(ctx).settings.home
     entry = run_guarded(endpoint_status, home)
@@ -112,7 +112,7 @@ def refresh(
     timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for the refresh."),
 ) -> None:
     """Re-expose the catalog now: new/changed tables and views, new Delta snapshots, new files."""
-    from catalog.sql.endpoint import refresh_endpoint
+    from infra.services.sql_endpoint import refresh_endpoint
 
     report = run_guarded(refresh_endpoint, get_ctx(ctx).settings.home, timeout=timeout)
     if as_json:

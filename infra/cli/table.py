@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from lake.cli.context import CliContext, console, fail, get_ctx, print_json
-from lake.cli.importing import ImportMode, SchemaModeChoice, import_progress, import_target
+from infra.cli.context import CliContext, console, fail, get_ctx, print_json
+from infra.cli.importing import ImportMode, SchemaModeChoice, import_progress, import_target
 from lake.delta import DeltaTableStore, check_new_location, table_history, vacuum_table
 from lake.errors import InvalidOptionError, LakeforgeError
 from lake.importing import BadRows, SourceFormat

@@ -1,7 +1,7 @@
 """``lake up`` / ``lake down``: the moto server as a detached background process.
 
 The state file entry ``moto`` records pid, endpoint, start time and log path. An entry is
-live only while its pid runs ``infra.moto_server`` for this lakeforge home; anything else
+live only while its pid runs ``infra.services.moto_server`` for this lakeforge home; anything else
 (dead pid, pid reused by another program) is stale and gets replaced.
 """
 
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
-from infra.process import (
+from infra.services.process import (
     LOOPBACK,
     http_answers,
     is_service_process,
@@ -33,16 +35,18 @@ from lake.state import ServiceState
 
 __all__ = [
     "MOTO_SERVICE",
+    "MotoChild",
     "MotoStart",
     "moto_markers",
     "moto_status",
     "running_moto",
+    "spawn_moto",
     "start_moto",
     "stop_moto",
 ]
 
 MOTO_SERVICE = "moto"
-_MODULE = "infra.moto_server"
+_MODULE = "infra.services.moto_server"
 
 
 @dataclass(frozen=True)
@@ -187,3 +191,45 @@ def stop_moto(home: Path, *, timeout: float = 15.0) -> tuple[StopOutcome, dict[s
         state.put(MOTO_SERVICE, None)
         (home / "run" / "moto.port").unlink(missing_ok=True)
         return ("stopped" if stopped else "stale"), entry
+
+
+@dataclass
+class MotoChild:
+    """A moto server child process that lives until :meth:`stop` or until its parent exits."""
+
+    process: subprocess.Popen[bytes]
+    endpoint: str
+    scratch: Path
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _kill(self.process)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def spawn_moto(*, port: int = 0, timeout: float = 60.0) -> MotoChild:
+    """An unrecorded moto server for this process's lifetime (tests, benchmarks, the demo).
+
+    The same server module as ``lake up``, with the same fidelity patches; it exits when our
+    end of its stdin closes, so it never outlives its parent.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="lakeforge-moto-"))
+    ready, log_path = scratch / "port", scratch / "moto.log"
+    cmd = [sys.executable, "-m", _MODULE, "--host", LOOPBACK, "--port", str(port),
+           "--ready-file", str(ready), "--exit-on-stdin-eof"]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        entry = _await_ready(proc, ready, log_path, timeout)
+    except BaseException:
+        _kill(proc)
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return MotoChild(proc, str(entry["endpoint"]), scratch)

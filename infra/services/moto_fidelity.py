@@ -13,7 +13,7 @@ record on each ``GetRecords``, so a shard slows down as it grows (≈ 2,500 puts
 records per shard). :func:`patch_moto_performance` makes both constant-time.
 
 The patches change the moto classes of *this* process: apply them in the process that
-runs the moto server (see ``lake.moto_process``-style child processes).
+runs the moto server (``infra.services.moto_server``, started by ``lake up`` or :func:`infra.services.moto.spawn_moto`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 
 from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
 from infra.java import require_java
-from infra.process import (
+from infra.services.process import (
     LOOPBACK,
     free_port,
     http_get_json,

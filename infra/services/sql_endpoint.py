@@ -3,7 +3,7 @@
 BI tools and JDBC/ODBC clients (beeline, PyHive, DBeaver …) connect to
 ``jdbc:hive2://127.0.0.1:<port>/default`` and query every catalog table and view under its
 ``db.table`` name. The server is a detached PySpark driver process
-(:mod:`catalog.sql.endpoint_server`); this module starts, stops, refreshes and reports on it.
+(:mod:`infra.services.sql_endpoint_server`); this module starts, stops, refreshes and reports on it.
 
 The state file entry ``thrift`` records ``pid`` (the Python driver, leader of its own process
 group), ``jvm_pid``, ``port``, ``jdbc_url``, ``read_only``, ``log`` and the last refresh. A
@@ -24,7 +24,7 @@ from typing import Any
 
 from catalog.sql.errors import EndpointNotRunningError, EndpointRefreshError
 from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
-from infra.process import (
+from infra.services.process import (
     LOOPBACK,
     free_port,
     is_service_process,
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 ENDPOINT_SERVICE = "thrift"
-SERVER_MODULE = "catalog.sql.endpoint_server"
+SERVER_MODULE = "infra.services.sql_endpoint_server"
 DEFAULT_PORT = 10000
 REFRESH_FILE = "refresh.json"
 

@@ -1,6 +1,6 @@
 """The SQL endpoint process: a PySpark driver running Spark's Thrift server over the catalog.
 
-Run by ``lake sql-server`` as ``python -m catalog.sql.endpoint_server --home=H --port N …``:
+Run by ``lake sql-server`` as ``python -m infra.services.sql_endpoint_server --home=H --port N …``:
 
 1. builds a SparkSession with Hive support whose metastore, warehouse and scratch space live
    under ``<home>/sql-server`` (never the working directory), with the storage profile's conf
@@ -29,14 +29,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from catalog.sql.endpoint import (
+from infra.services.process import LOOPBACK, port_free, service_lock, utc_now, wait_for
+from infra.services.sql_endpoint import (
     ENDPOINT_SERVICE,
     REFRESH_FILE,
     endpoint_dir,
     jdbc_url,
     update_entry,
 )
-from infra.process import LOOPBACK, port_free, service_lock, utc_now, wait_for
 from lake.config import Settings, load_settings
 from lake.state import ServiceState, pid_alive
 

@@ -99,7 +99,7 @@ def test_an_endpoint_that_does_not_answer_is_unchecked_not_missing(tmp_path: Pat
 
 
 def test_cli_check_exits_1_until_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lake.cli.main import app
+    from infra.cli.main import app
     from lake.config import load_settings
     from lake.storage import LocalProfile
 

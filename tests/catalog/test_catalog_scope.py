@@ -93,7 +93,7 @@ def test_an_old_shared_catalog_is_reported_and_used_only_when_configured(
 
 
 def test_status_shows_the_project_and_the_lakes_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     monkeypatch.setenv("LAKEFORGE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LAKEFORGE_PROJECT_DIR", str(tmp_path))

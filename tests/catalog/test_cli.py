@@ -32,7 +32,7 @@ def cli_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
 
 
 def _lake(*args: str) -> tuple[int, str]:
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output

@@ -138,7 +138,7 @@ def test_the_crawler_never_re_points_a_table(lake: Any, tmp_path: Path) -> None:
 
 
 def test_register_delta_cli_refuses_a_move_unless_replace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lake.cli.main import app
+    from infra.cli.main import app
     from lake.storage import LocalProfile
 
     root = tmp_path / "lakehouse"

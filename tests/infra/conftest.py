@@ -34,8 +34,8 @@ def pids_with(text: str) -> list[int]:
 
 def cleanup_home(home: Path) -> None:
     """Stop this home's services, then SIGKILL anything still carrying its path."""
-    from infra.cluster import stop_cluster
-    from infra.moto_service import stop_moto
+    from infra.services.moto import stop_moto
+    from infra.services.spark_cluster import stop_cluster
 
     with contextlib.suppress(Exception):
         stop_moto(home, timeout=5)

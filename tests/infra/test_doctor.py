@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from infra.doctor import CHECK_NAMES, doctor_ok, run_doctor
-from infra.moto_service import start_moto
-from infra.process import free_port
+from infra.services.moto import start_moto
+from infra.services.process import free_port
 from lake.config import load_settings
 
 FAKE_SECRET = "doctor-fake-secret-9f8e7d6c5b4a"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from infra.child_env import child_env
-from infra.cluster import MASTER_CLASS
 from infra.errors import ExecutorTooLargeError, SparkSubmitMissingError
+from infra.services.spark_cluster import MASTER_CLASS
 from infra.submit import check_executor_fits, run_submit, submit_command
 from lake.config import load_settings
 from lake.state import ServiceState

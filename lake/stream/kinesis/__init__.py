@@ -22,11 +22,6 @@ from lake.stream.kinesis.errors import (
     KinesisStreamNotFoundError,
     KinesisUnavailableError,
 )
-from lake.stream.kinesis.moto_fidelity import (
-    moto_resharding_like_kinesis,
-    patch_moto_performance,
-    patch_moto_resharding,
-)
 from lake.stream.kinesis.offsets import SourceOffset, StreamIdentity
 from lake.stream.kinesis.options import STARTING_POSITIONS, KinesisOptions, kinesis_options
 from lake.stream.kinesis.source import (
@@ -58,9 +53,6 @@ __all__ = [
     "SourceOffset",
     "StreamIdentity",
     "kinesis_options",
-    "moto_resharding_like_kinesis",
-    "patch_moto_performance",
-    "patch_moto_resharding",
     "register_kinesis_source",
 ]
 

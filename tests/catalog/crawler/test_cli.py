@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from lake.cli.main import app
+from infra.cli.main import app
 
 REPO = Path(__file__).resolve().parents[3]
 

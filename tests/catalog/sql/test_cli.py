@@ -21,7 +21,7 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> dict[str, s
 
 
 def lake(env: dict[str, str], *args: str) -> Any:
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     return CliRunner().invoke(app, list(args), env=env)
 

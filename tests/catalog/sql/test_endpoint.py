@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 def lake_cli(env: dict[str, str], *args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from lake.cli.main import main; main()", *args], env=env, cwd=REPO, capture_output=True,
-        text=True, timeout=timeout,
+        [sys.executable, "-c", "from infra.cli.main import main; main()", *args], env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=timeout,
     )
 
 
@@ -104,7 +104,7 @@ def _build_lake(lake: Lake) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[Lake]:
-    from infra.process import free_port
+    from infra.services.process import free_port
 
     base = tmp_path_factory.mktemp("endpoint")
     home, root = base / "home", base / "lakehouse"
@@ -203,7 +203,7 @@ def test_refresh_exposes_the_new_snapshot(served: Lake) -> None:
 
 
 def test_stop_closes_the_port_and_ends_the_process_tree(served: Lake) -> None:
-    from infra.process import port_free
+    from infra.services.process import port_free
     from lake.state import pid_alive
 
     pids = [served.entry["pid"], served.entry["jvm_pid"]]

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from lake.cli.main import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from infra.cli.main import main; main()", *args],
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=240)
 
 
@@ -31,7 +31,7 @@ def test_endpoint_serves_a_delta_table_of_an_s3_lake(
 
     from catalog.delta import register_delta_table
     from catalog.stores.embedded import EmbeddedStore
-    from infra.process import free_port, port_free
+    from infra.services.process import free_port, port_free
     from lake.delta import DeltaTableStore
     from lake.storage import moto_profile
 

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from lake.cli.boundary import BoundaryGroup
+from infra.cli.boundary import BoundaryGroup
 from lake.errors import LakeforgeError, Transient
 
 
@@ -85,7 +85,7 @@ def test_error_file_tells_a_runner_whether_to_retry(tmp_path: Path, monkeypatch:
 
 
 def test_the_lake_command_uses_the_boundary() -> None:
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     res = CliRunner().invoke(app, ["--profile", "nosuch", "table", "history", "x"])
     assert res.exit_code == 1

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from lake.cli.main import app
+from infra.cli.main import app
 from lake.state import ServiceState, pid_alive
 
 SECRET = "cli-fake-secret-5e6f7a8b9c0d1e2f"
@@ -29,8 +29,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("LAKEFORGE_HOME", str(home))
     monkeypatch.setenv("LAKEFORGE_PROJECT_DIR", str(tmp_path))
     yield home
-    from infra.cluster import stop_cluster
-    from infra.moto_service import stop_moto
+    from infra.services.moto import stop_moto
+    from infra.services.spark_cluster import stop_cluster
 
     with contextlib.suppress(Exception):
         stop_moto(home, timeout=5)
@@ -209,7 +209,7 @@ def test_doctor_json_reports_every_check_and_masks_the_secret(
 
 
 def test_doctor_fails_with_exit_code_1_on_an_unreachable_endpoint(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from infra.process import free_port
+    from infra.services.process import free_port
 
     _s3_profile_env(monkeypatch, f"http://127.0.0.1:{free_port()}", "s3://nowhere/lake")
     result = runner.invoke(app, ["doctor", "--no-spark"], catch_exceptions=False)

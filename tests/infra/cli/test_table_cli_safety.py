@@ -13,7 +13,7 @@ import pytest
 from deltalake import write_deltalake
 from typer.testing import CliRunner
 
-from lake.cli.main import app
+from infra.cli.main import app
 
 PYTHON = Path(sys.executable)
 
@@ -92,7 +92,7 @@ def test_show_redirected_to_a_file_in_a_real_process(people: Path, tmp_path: Pat
 
 
 def test_history_reads_the_log_without_spark(people: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lake.cli.context import CliContext
+    from infra.cli.context import CliContext
 
     def no_spark(self, app_name: str = "") -> None:  # type: ignore[no-untyped-def]
         raise AssertionError("history must not start Spark")
@@ -107,7 +107,7 @@ def test_history_reads_the_log_without_spark(people: Path, monkeypatch: pytest.M
 
 def test_history_starts_no_jvm_in_a_fresh_process(people: Path) -> None:
     script = (
-        "import sys; from typer.testing import CliRunner; from lake.cli.main import app; "
+        "import sys; from typer.testing import CliRunner; from infra.cli.main import app; "
         f"r = CliRunner().invoke(app, ['table', 'history', {str(people)!r}, '--json']); "
         "from pyspark import SparkContext; "
         "print(r.exit_code, SparkContext._active_spark_context is None, SparkContext._gateway is None)"

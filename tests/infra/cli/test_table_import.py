@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lake.cli.main import app
+from infra.cli.main import app
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from infra.errors import InvalidOptionError, PortInUseError
-from infra.moto_service import moto_markers, moto_status, running_moto, start_moto, stop_moto
-from infra.process import free_port, wait_for
+from infra.services.moto import moto_markers, moto_status, running_moto, start_moto, stop_moto
+from infra.services.process import free_port, wait_for
 from lake.state import ServiceState, pid_alive
 
 Sleeper = Callable[..., subprocess.Popen[bytes]]
@@ -126,5 +126,5 @@ def test_the_process_is_identified_by_module_and_home(lake_home: Path) -> None:
     entry = start_moto(lake_home).entry
     argv = Path(f"/proc/{entry['pid']}/cmdline").read_bytes().decode().split("\0")
     assert all(marker in argv for marker in moto_markers(lake_home)[1:])
-    assert "infra.moto_server" in argv
+    assert "infra.services.moto_server" in argv
     assert "127.0.0.1" in argv

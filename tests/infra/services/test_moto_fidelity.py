@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from moto.kinesis.models import Shard, Stream
 
-from lake.stream.kinesis import patch_moto_performance, patch_moto_resharding
-from lake.stream.kinesis.moto_fidelity import unpatch_moto
+from infra.services.moto_fidelity import patch_moto_performance, patch_moto_resharding, unpatch_moto
 
 
 @pytest.fixture
@@ -60,7 +59,7 @@ def test_fast_reads_match_motos_scans(patched: None) -> None:
     shard = Shard(0, 0, 2**128 - 1)
     for i in range(50):
         shard.put_record(f"k{i}", f"d{i}", "")
-    from lake.stream.kinesis.moto_fidelity import _ORIGINALS
+    from infra.services.moto_fidelity import _ORIGINALS
 
     scan = _ORIGINALS[(Shard, "get_records")]
     for last, limit in [("0", None), ("0", 10), ("25", 10), ("49", 5), ("50", 5), ("60", 1)]:

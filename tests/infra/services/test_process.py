@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.process import (
+from infra.services.process import (
     free_port,
     is_service_process,
     log_tail,

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.process import free_port, http_get_json, wait_for
+from infra.services.process import free_port, http_get_json, wait_for
 from lake.state import pid_alive
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(900)]

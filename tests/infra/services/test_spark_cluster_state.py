@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.cluster import (
+from infra.errors import InvalidOptionError, PortInUseError
+from infra.services.process import wait_for
+from infra.services.spark_cluster import (
     MASTER_CLASS,
     WORKER_CLASS,
     ClusterSpec,
@@ -19,8 +21,6 @@ from infra.cluster import (
     running_cluster,
     stop_cluster,
 )
-from infra.errors import InvalidOptionError, PortInUseError
-from infra.process import wait_for
 from lake.state import ServiceState, pid_alive
 
 Sleeper = Callable[..., subprocess.Popen[bytes]]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog.sql.endpoint import (
+from infra.errors import InvalidOptionError, PortInUseError
+from infra.services.sql_endpoint import (
     ENDPOINT_SERVICE,
     EndpointNotRunningError,
     EndpointOptions,
@@ -21,7 +22,6 @@ from catalog.sql.endpoint import (
     start_endpoint,
     stop_endpoint,
 )
-from infra.errors import InvalidOptionError, PortInUseError
 from lake.config import load_settings
 from lake.state import ServiceState
 

@@ -117,7 +117,7 @@ def kinesis_options_for(moto_endpoint: str) -> Callable[..., dict[str, str]]:
 _KINESIS_AWS_CHILD = """
 import logging, sys
 from moto.server import ThreadedMotoServer
-from lake.stream.kinesis.moto_fidelity import patch_moto_resharding
+from infra.services.moto_fidelity import patch_moto_resharding
 patch_moto_resharding()
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

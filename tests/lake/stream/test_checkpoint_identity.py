@@ -42,7 +42,7 @@ _EXPIRING_MOTO = """
 import logging, sys
 from moto.server import ThreadedMotoServer
 from moto.kinesis.models import kinesis_backends
-from lake.stream.kinesis.moto_fidelity import patch_moto_performance, patch_moto_resharding
+from infra.services.moto_fidelity import patch_moto_performance, patch_moto_resharding
 patch_moto_resharding()
 patch_moto_performance()
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -341,7 +341,7 @@ def test_the_metrics_table_gains_the_loss_columns_by_schema_evolution(local_lake
 def _cli(env: dict[str, str], *args: str) -> tuple[int, list[str]]:
     from typer.testing import CliRunner
 
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     result = CliRunner().invoke(app, ["ingest", *args], env=env)
     return result.exit_code, [line for line in result.output.splitlines() if line.strip()]

@@ -118,7 +118,7 @@ def test_a_failing_query_exits_non_zero_with_a_one_line_reason(
 ) -> None:
     from typer.testing import CliRunner
 
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     env = {k: v for k, v in ingest_env.items() if k.startswith("LAKEFORGE_")}
     result = CliRunner().invoke(app, ["ingest", "--stream", f"{unique_name}-none", "--available-now"], env=env)

@@ -175,7 +175,7 @@ def test_cli_simulate_json(moto_endpoint: str, unique_name: str, tmp_path: Path,
                            sim_read_stream: Reader) -> None:
     from typer.testing import CliRunner
 
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     truth = tmp_path / "gt.ndjson"
     result = CliRunner().invoke(
@@ -201,7 +201,7 @@ def test_cli_simulate_json(moto_endpoint: str, unique_name: str, tmp_path: Path,
 def test_cli_rejects_bad_options_in_one_line(moto_endpoint: str) -> None:
     from typer.testing import CliRunner
 
-    from lake.cli.main import app
+    from infra.cli.main import app
 
     result = CliRunner().invoke(
         app, ["--profile", "moto", "simulate", "--stream", "ecg"],

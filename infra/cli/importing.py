@@ -36,6 +36,7 @@ class ImportTarget:
 
     uri: str
     name: str | None = None
+    created: bool = False
 
     def register(self, cli: CliContext) -> str | None:
         """Register (or refresh) the catalog entry after the data commit; returns ``db.table``."""
@@ -48,7 +49,8 @@ class ImportTarget:
         store = get_catalog(cli.settings, cli.profile)
         try:
             register_delta_table(store, database, table, self.uri, cli.profile,
-                                 parameters={"lakeforge.job": "table import"})
+                                 parameters={"lakeforge.job": "table import"},
+                                 managed=True if self.created else None)
         finally:
             store.close()
         return self.name
@@ -58,7 +60,8 @@ def import_target(cli: CliContext, table: str) -> ImportTarget:
     """A URI or path stays as given; ``db.table`` resolves through the catalog.
 
     An existing catalog table must be a Delta table; a new name gets its database's location
-    (or ``<lake>/warehouse/<db>/<table>``) and is registered only after its first commit.
+    (or ``<lake>/warehouse/<db>/<table>``), is registered only after its first commit, and is
+    managed (``DROP TABLE … PURGE`` deletes the files its log references).
     """
     from catalog.errors import CatalogError
     from catalog.names import looks_like_table_name, managed_location, parse_table_name
@@ -78,12 +81,11 @@ def import_target(cli: CliContext, table: str) -> ImportTarget:
                     f"{name} is a {existing.classification or 'raw'} table at {existing.location}; "
                     "import writes Delta tables only: choose a new name"
                 )
-            location = existing.location
-        else:
-            location = managed_location(store, name, cli.profile.lake_uri)
+            return ImportTarget(cli.profile.resolve(existing.location), str(name))
+        location = managed_location(store, name, cli.profile.lake_uri)
     finally:
         store.close()
-    return ImportTarget(cli.profile.resolve(location), str(name))
+    return ImportTarget(cli.profile.resolve(location), str(name), created=True)
 
 
 @contextlib.contextmanager

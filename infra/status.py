@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.services.moto import MOTO_SERVICE, moto_status
+from infra.services.scheduler import SCHEDULER_SERVICE, scheduler_status
 from infra.services.spark_cluster import CLUSTER_SERVICE, cluster_status
 from lake.config import Settings
 from lake.errors import LakeforgeError
@@ -69,8 +70,11 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     cluster = cluster_status(settings.home)
     if cluster is not None:
         services[CLUSTER_SERVICE] = cluster
+    scheduler = scheduler_status(settings.home)
+    if scheduler is not None:
+        services[SCHEDULER_SERVICE] = scheduler
     for name, entry in ServiceState(settings.home).read().items():
-        if name not in (MOTO_SERVICE, CLUSTER_SERVICE):
+        if name not in (MOTO_SERVICE, CLUSTER_SERVICE, SCHEDULER_SERVICE):
             services[name] = _other_status(entry)
     report["services"] = services
     report["spark_master"] = settings.spark.master

@@ -12,6 +12,7 @@ __all__ = [
     "PipelineError",
     "PipelineSpecError",
     "RunActiveError",
+    "RunFailedError",
     "RunNotFoundError",
     "TemplateError",
     "UnknownPipelineError",
@@ -85,6 +86,25 @@ class RunActiveError(PipelineError):
     ds: str
     run_id: str
     owner: str
+
+
+class RunFailedError(PipelineError):
+    """A run (or, with ``others``, several runs of a backfill) ended failed or interrupted."""
+
+    template = (
+        "pipeline {pipeline!r} {status} for {ds} (run {run_id}): {error}{and_others}; "
+        "see `lake pipeline logs {run_id}`"
+    )
+    pipeline: str
+    ds: str
+    run_id: str
+    status: str
+    error: str
+    others: int = 0
+
+    @property
+    def and_others(self) -> str:
+        return f" (and {self.others} more failed runs)" if self.others else ""
 
 
 class RunNotFoundError(PipelineError):

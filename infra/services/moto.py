@@ -10,32 +10,29 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
-from infra.services.process import (
-    LOOPBACK,
-    http_answers,
-    is_service_process,
-    log_tail,
-    port_free,
-    service_lock,
-    spawn_detached,
-    stop_process,
-    utc_now,
-    wait_for,
+from infra.services.lifecycle import (
+    ManagedService,
+    ServiceStart,
+    Spawner,
+    StopOutcome,
+    check_port,
+    kill_child,
+    pick_port,
 )
-from lake.state import ServiceState
+from infra.services.process import LOOPBACK, http_answers, utc_now
 
 __all__ = [
     "MOTO_SERVICE",
     "MotoChild",
+    "MotoService",
     "MotoStart",
     "moto_markers",
     "moto_status",
@@ -48,14 +45,8 @@ __all__ = [
 MOTO_SERVICE = "moto"
 _MODULE = "infra.services.moto_server"
 
-
-@dataclass(frozen=True)
-class MotoStart:
-    """The outcome of :func:`start_moto`: the live entry, and whether this call started it."""
-
-    entry: dict[str, Any]
-    started: bool
-    replaced_stale: bool = False
+MotoStart = ServiceStart
+"""The outcome of :func:`start_moto` (the shared :class:`~infra.services.lifecycle.ServiceStart`)."""
 
 
 def moto_markers(home: Path) -> list[str]:
@@ -63,114 +54,71 @@ def moto_markers(home: Path) -> list[str]:
     return [_MODULE, f"--home={home}"]
 
 
+class MotoService(ManagedService):
+    """The moto server of one lakeforge home: the child binds a port and reports it in a ready file."""
+
+    name = MOTO_SERVICE
+    label = "moto"
+
+    def __init__(self, home: Path, *, port: int | None = None, timeout: float = 60.0) -> None:
+        super().__init__(home, ready_timeout=timeout)
+        self.port = port
+
+    @property
+    def ready_file(self) -> Path:
+        return self.home / "run" / "moto.port"
+
+    def markers(self) -> list[str]:
+        return moto_markers(self.home)
+
+    def validate(self) -> None:
+        check_port("--port", self.port)
+
+    def health(self, entry: Mapping[str, Any]) -> dict[str, Any] | None:
+        return {} if http_answers(str(entry.get("endpoint", ""))) else None
+
+    def launch(self, spawner: Spawner) -> dict[str, Any]:
+        port = pick_port(self.port, None, service=MOTO_SERVICE)
+        log_path = self.home / "logs" / "moto.log"
+        self.ready_file.parent.mkdir(parents=True, exist_ok=True)
+        self.ready_file.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", _MODULE, "--host", LOOPBACK, "--port", str(port),
+               "--ready-file", str(self.ready_file), f"--home={self.home}"]
+        spawner.spawn("process", cmd, log_path=log_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return _await_ready(spawner, self.ready_file, self.ready_timeout)
+
+    def after_stop(self, entry: Mapping[str, Any]) -> None:
+        self.ready_file.unlink(missing_ok=True)
+
+
+def _await_ready(spawner: Spawner, ready: Path, timeout: float) -> dict[str, Any]:
+    """Wait for the port in ``ready``, then for HTTP answers on it; the entry of the server."""
+    spawner.wait_until(ready.exists, timeout, what="no port reported")
+    bound = int(ready.read_text().strip())
+    endpoint = f"http://{LOOPBACK}:{bound}"
+    spawner.wait_until(lambda: http_answers(endpoint), timeout, what=f"{endpoint} did not answer")
+    return {
+        "pid": spawner.main.pid,
+        "endpoint": endpoint,
+        "port": bound,
+        "started_at": utc_now(),
+        "log": str(spawner.main_log),
+    }
+
+
 def running_moto(home: Path) -> dict[str, Any] | None:
     """The recorded moto entry if its process is really this home's moto server."""
-    entry = ServiceState(home).read().get(MOTO_SERVICE)
-    if isinstance(entry, dict) and is_service_process(entry.get("pid"), moto_markers(home)):
-        return entry
-    return None
+    return MotoService(home).running()
 
 
 def moto_status(home: Path) -> dict[str, Any] | None:
     """The recorded entry plus ``status`` (running | not answering | stale), or ``None``."""
-    entry = ServiceState(home).read().get(MOTO_SERVICE)
-    if not isinstance(entry, dict):
-        return None
-    out = dict(entry)
-    if not is_service_process(entry.get("pid"), moto_markers(home)):
-        out["status"] = "stale"
-    elif http_answers(str(entry.get("endpoint", ""))):
-        out["status"] = "running"
-    else:
-        out["status"] = "not answering"
-    return out
+    return MotoService(home).status()
 
 
-def _check_port(port: int | None) -> None:
-    if port is None:
-        return
-    if not 1 <= port <= 65535:
-        raise InvalidOptionError("--port", port, "a TCP port between 1 and 65535")
-    if not port_free(port):
-        raise PortInUseError(port, service=MOTO_SERVICE)
-
-
-def start_moto(home: Path, *, port: int | None = None, timeout: float = 60.0) -> MotoStart:
+def start_moto(home: Path, *, port: int | None = None, timeout: float = 60.0) -> ServiceStart:
     """Start the moto server on 127.0.0.1 (a free port unless ``port``) unless one runs."""
-    state = ServiceState(home)
-    with service_lock(home):
-        live = running_moto(home)
-        if live is not None:
-            return MotoStart(entry=live, started=False)
-        stale = state.read().get(MOTO_SERVICE) is not None
-        if stale:
-            state.put(MOTO_SERVICE, None)
-        _check_port(port)
-        entry = _spawn(home, port, timeout)
-        state.put(MOTO_SERVICE, entry)
-        return MotoStart(entry=entry, started=True, replaced_stale=stale)
-
-
-def _spawn(home: Path, port: int | None, timeout: float) -> dict[str, Any]:
-    log_path = home / "logs" / "moto.log"
-    ready = home / "run" / "moto.port"
-    ready.parent.mkdir(parents=True, exist_ok=True)
-    ready.unlink(missing_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        _MODULE,
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port or 0),
-        "--ready-file",
-        str(ready),
-        f"--home={home}",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = spawn_detached(cmd, log_path=log_path, env=env)
-    try:
-        return _await_ready(proc, ready, log_path, timeout)
-    except BaseException:  # Ctrl-C included: never leave an unrecorded server behind
-        _kill(proc)
-        raise
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def _await_ready(proc: subprocess.Popen[bytes], ready: Path, log_path: Path, timeout: float) -> dict[str, Any]:
-
-    def _abort(reason: str) -> ServiceStartError:
-        _kill(proc)
-        tail = log_tail(log_path)
-        return ServiceStartError(MOTO_SERVICE, f"{reason}{': ' + tail if tail else ''}", log_path=log_path)
-
-    if not wait_for(lambda: ready.exists() or proc.poll() is not None, timeout):
-        raise _abort(f"no port reported within {timeout:.0f} s")
-    if proc.poll() is not None:
-        raise _abort(f"process exited with code {proc.returncode}")
-    bound = int(ready.read_text().strip())
-    endpoint = f"http://{LOOPBACK}:{bound}"
-    if not wait_for(lambda: http_answers(endpoint) or proc.poll() is not None, timeout):
-        raise _abort(f"{endpoint} did not answer within {timeout:.0f} s")
-    if proc.poll() is not None:
-        raise _abort(f"process exited with code {proc.returncode}")
-    return {
-        "pid": proc.pid,
-        "endpoint": endpoint,
-        "port": bound,
-        "started_at": utc_now(),
-        "log": str(log_path),
-    }
-
-
-StopOutcome = Literal["stopped", "stale", "not running"]
+    return MotoService(home, port=port, timeout=timeout).start()
 
 
 def stop_moto(home: Path, *, timeout: float = 15.0) -> tuple[StopOutcome, dict[str, Any] | None]:
@@ -179,18 +127,10 @@ def stop_moto(home: Path, *, timeout: float = 15.0) -> tuple[StopOutcome, dict[s
     ``stale`` means an entry existed but its pid was no longer this home's moto server:
     the entry is removed and nothing is signalled.
     """
-    state = ServiceState(home)
-    with service_lock(home):
-        entry = state.read().get(MOTO_SERVICE)
-        if not isinstance(entry, dict):
-            if entry is not None:
-                state.put(MOTO_SERVICE, None)
-            return "not running", None
-        pid = entry.get("pid")
-        stopped = isinstance(pid, int) and stop_process(pid, moto_markers(home), service=MOTO_SERVICE, timeout=timeout)
-        state.put(MOTO_SERVICE, None)
-        (home / "run" / "moto.port").unlink(missing_ok=True)
-        return ("stopped" if stopped else "stale"), entry
+    service = MotoService(home)
+    service.stop_timeout = timeout
+    result = service.stop()
+    return result.outcome, result.entry
 
 
 @dataclass
@@ -209,7 +149,7 @@ class MotoChild:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                _kill(self.process)
+                kill_child(self.process)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -223,13 +163,15 @@ def spawn_moto(*, port: int = 0, timeout: float = 60.0) -> MotoChild:
     ready, log_path = scratch / "port", scratch / "moto.log"
     cmd = [sys.executable, "-m", _MODULE, "--host", LOOPBACK, "--port", str(port),
            "--ready-file", str(ready), "--exit-on-stdin-eof"]
+    spawner = Spawner("moto")
     with log_path.open("ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    spawner.adopt("process", proc, log_path)
     try:
-        entry = _await_ready(proc, ready, log_path, timeout)
+        entry = _await_ready(spawner, ready, timeout)
     except BaseException:
-        _kill(proc)
+        spawner.kill_all()
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     return MotoChild(proc, str(entry["endpoint"]), scratch)

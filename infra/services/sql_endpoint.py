@@ -13,29 +13,28 @@ server, so a stale entry (crashed server, reused pid) is safe to stop or replace
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from catalog.sql.errors import EndpointNotRunningError, EndpointRefreshError
-from infra.errors import InvalidOptionError, PortInUseError, ServiceStartError
-from infra.services.process import (
-    LOOPBACK,
-    free_port,
-    is_service_process,
-    log_tail,
-    port_free,
-    service_lock,
-    spawn_detached,
-    stop_process,
-    utc_now,
-    wait_for,
+from infra.errors import InvalidOptionError, ServiceStartError
+from infra.services.lifecycle import (
+    ManagedService,
+    RecordedProcess,
+    ServiceStart,
+    ServiceStop,
+    Spawner,
+    StopOutcome,
+    check_port,
+    pick_port,
 )
+from infra.services.process import LOOPBACK, port_free, service_lock, utc_now, wait_for
 from lake.config import Settings
 from lake.state import ServiceState, pid_alive
 
@@ -47,6 +46,7 @@ __all__ = [
     "EndpointOptions",
     "EndpointRefreshError",
     "EndpointStart",
+    "SqlEndpoint",
     "endpoint_dir",
     "endpoint_status",
     "exec_foreground",
@@ -77,19 +77,13 @@ class EndpointOptions:
     overrides: tuple[tuple[str, str], ...] = ()
 
     def validate(self) -> None:
-        if self.port is not None and not 1 <= self.port <= 65535:
-            raise InvalidOptionError("--port", self.port, "a TCP port between 1 and 65535")
+        check_port("--port", self.port)
         if self.refresh_interval < 0:
             raise InvalidOptionError("--refresh-interval", self.refresh_interval, "seconds ≥ 0 (0 = off)")
 
 
-@dataclass(frozen=True)
-class EndpointStart:
-    """The outcome of :func:`start_endpoint`: the live entry, and whether this call started it."""
-
-    entry: dict[str, Any]
-    started: bool
-    replaced_stale: bool = False
+EndpointStart = ServiceStart
+"""The outcome of :func:`start_endpoint` (the shared :class:`~infra.services.lifecycle.ServiceStart`)."""
 
 
 def endpoint_dir(home: Path) -> Path:
@@ -120,38 +114,6 @@ def _jvm_markers(home: Path) -> list[str]:
     return [f"-Dlakeforge.home={home}", "-Dlakeforge.service=sql-server"]
 
 
-def running_endpoint(home: Path) -> dict[str, Any] | None:
-    """The recorded entry if its pid is really this home's endpoint server."""
-    entry = ServiceState(home).read().get(ENDPOINT_SERVICE)
-    if isinstance(entry, dict) and is_service_process(entry.get("pid"), server_markers(home)):
-        return entry
-    return None
-
-
-def update_entry(home: Path, pid: int, **fields: Any) -> None:
-    """Merge ``fields`` into the ``thrift`` entry if it belongs to ``pid`` (or create it); ``None`` removes a key."""
-    state = ServiceState(home)
-    with service_lock(home):
-        entry = state.read().get(ENDPOINT_SERVICE)
-        if isinstance(entry, dict) and entry.get("pid") not in (None, pid):
-            return
-        merged = dict(entry) if isinstance(entry, dict) else {"pid": pid}
-        for key, value in fields.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        state.put(ENDPOINT_SERVICE, merged)
-
-
-def _pick_port(requested: int | None) -> int:
-    if requested is not None:
-        if not port_free(requested):
-            raise PortInUseError(requested, service="sql-server")
-        return requested
-    return DEFAULT_PORT if port_free(DEFAULT_PORT) else free_port()
-
-
 def _server_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
@@ -165,68 +127,87 @@ def _server_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_endpoint(settings: Settings, options: EndpointOptions, *, timeout: float = 300.0) -> EndpointStart:
+class SqlEndpoint(ManagedService):
+    """The endpoint of one home: a Python driver that marks itself ``running`` once the Thrift port listens.
+
+    Stopping sends SIGTERM to the driver only (it stops the Thrift server and Spark in order),
+    then kills what is left of its process group, then the recorded JVM if it still runs.
+    """
+
+    name = ENDPOINT_SERVICE
+    label = "sql-server"
+    child_updates_entry = True
+    unhealthy = "not listening"
+    stop_timeout = 30.0
+
+    def __init__(self, home: Path, settings: Settings | None = None, options: EndpointOptions | None = None,
+                 *, timeout: float = 300.0) -> None:
+        super().__init__(home, ready_timeout=timeout)
+        self.settings = settings
+        self.options = options or EndpointOptions()
+
+    def markers(self) -> list[str]:
+        return server_markers(self.home)
+
+    def validate(self) -> None:
+        self.options.validate()
+
+    def health(self, entry: Mapping[str, Any]) -> dict[str, Any] | None:
+        return None if port_free(int(entry.get("port", 0) or 0)) else {}
+
+    def processes(self, entry: Mapping[str, Any]) -> list[RecordedProcess]:
+        return [
+            RecordedProcess(entry.get("pid"), self.markers(), self.label, self.stop_timeout, reap_group=True),
+            RecordedProcess(entry.get("jvm_pid"), _jvm_markers(self.home), "sql-server JVM", 10.0),
+        ]
+
+    def launch(self, spawner: Spawner) -> dict[str, Any]:
+        if self.settings is None:
+            raise ValueError("starting the SQL endpoint needs settings")
+        port = pick_port(self.options.port, DEFAULT_PORT, service="sql-server")
+        workdir = endpoint_dir(self.home)
+        workdir.mkdir(parents=True, exist_ok=True)
+        log = self.home / "logs" / "sql-server.log"
+        proc = spawner.spawn("sql-server", server_command(self.home, port, self.options), log_path=log,
+                             env=_server_env(self.settings), cwd=workdir)
+        return {
+            "pid": proc.pid, "port": port, "host": LOOPBACK, "jdbc_url": jdbc_url(port),
+            "read_only": self.options.read_only, "refresh_interval": self.options.refresh_interval,
+            "log": str(log), "started_at": utc_now(), "status": "starting",
+        }
+
+
+def running_endpoint(home: Path) -> dict[str, Any] | None:
+    """The recorded entry if its pid is really this home's endpoint server."""
+    return SqlEndpoint(home).running()
+
+
+def update_entry(home: Path, pid: int, **fields: Any) -> None:
+    """Merge ``fields`` into the ``thrift`` entry if it belongs to ``pid`` (or create it); ``None`` removes a key."""
+    SqlEndpoint(home).update_entry(pid, **fields)
+
+
+def start_endpoint(settings: Settings, options: EndpointOptions, *, timeout: float = 300.0) -> ServiceStart:
     """Start the endpoint in the background unless this home's endpoint already runs.
 
     Returns once the Thrift port accepts connections and the catalog is exposed.
     """
-    options.validate()
-    home = settings.home
-    state = ServiceState(home)
-    with service_lock(home):
-        live = running_endpoint(home)
-        if live is not None:
-            return EndpointStart(live, started=False)
-        stale = state.read().get(ENDPOINT_SERVICE)
-        if stale is not None:
-            _stop_recorded(home, stale if isinstance(stale, dict) else {})
-            state.put(ENDPOINT_SERVICE, None)
-        port = _pick_port(options.port)
-        workdir = endpoint_dir(home)
-        workdir.mkdir(parents=True, exist_ok=True)
-        log = home / "logs" / "sql-server.log"
-        proc = spawn_detached(server_command(home, port, options), log_path=log,
-                              env=_server_env(settings), cwd=workdir)
-        state.put(ENDPOINT_SERVICE, {
-            "pid": proc.pid, "port": port, "host": LOOPBACK, "jdbc_url": jdbc_url(port),
-            "read_only": options.read_only, "refresh_interval": options.refresh_interval,
-            "log": str(log), "started_at": utc_now(), "status": "starting",
-        })
-
-    def _ready() -> bool:
-        entry = state.read().get(ENDPOINT_SERVICE)
-        return isinstance(entry, dict) and entry.get("pid") == proc.pid and entry.get("status") == "running"
-
-    if not wait_for(lambda: _ready() or proc.poll() is not None, timeout, interval=0.5) or not _ready():
-        reason = (f"exited with code {proc.returncode}" if proc.poll() is not None
-                  else f"not ready within {timeout:.0f} s")
-        if proc.poll() is None:
-            _stop_recorded(home, {"pid": proc.pid})
-        with service_lock(home):
-            entry = state.read().get(ENDPOINT_SERVICE)
-            if isinstance(entry, dict) and entry.get("pid") == proc.pid:
-                state.put(ENDPOINT_SERVICE, None)
-        tail = log_tail(log, 3)
-        raise ServiceStartError("sql-server", f"{reason}{': ' + tail if tail else ''}", log_path=log)
-    entry = state.read()[ENDPOINT_SERVICE]
-    return EndpointStart(entry, started=True, replaced_stale=stale is not None)
+    return SqlEndpoint(settings.home, settings, options, timeout=timeout).start()
 
 
 def exec_foreground(settings: Settings, options: EndpointOptions) -> None:
     """Replace this process with the endpoint server (logs on the terminal; Ctrl-C stops it)."""
     options.validate()
     home = settings.home
+    service = SqlEndpoint(home, settings, options)
     with service_lock(home):
-        live = running_endpoint(home)
+        live = service.running()
         if live is not None:
             raise InvalidOptionError(
                 "--foreground", True, f"no running endpoint (one runs at {live.get('jdbc_url')}, pid {live.get('pid')})"
             )
-        stale = ServiceState(home).read().get(ENDPOINT_SERVICE)
-        if stale is not None:
-            _stop_recorded(home, stale if isinstance(stale, dict) else {})
-            ServiceState(home).put(ENDPOINT_SERVICE, None)
-        port = _pick_port(options.port)
+        service.drop_stale()
+        port = pick_port(options.port, DEFAULT_PORT, service="sql-server")
     workdir = endpoint_dir(home)
     workdir.mkdir(parents=True, exist_ok=True)
     os.chdir(workdir)
@@ -236,68 +217,15 @@ def exec_foreground(settings: Settings, options: EndpointOptions) -> None:
     os.execve(cmd[0], cmd, _server_env(settings))
 
 
-def _group_members(pgid: int) -> list[int]:
-    """Pids whose process group is ``pgid`` (the server and the JVM it launched)."""
-    members = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and int(fields[2]) == pgid:
-            members.append(int(proc.name))
-    return members
-
-
-def _stop_recorded(home: Path, entry: dict[str, Any], timeout: float = 30.0) -> list[int]:
-    """Stop the recorded server (SIGTERM: it shuts Spark down), then whatever of its tree is left."""
-    stopped: list[int] = []
-    pid = entry.get("pid")
-    if isinstance(pid, int) and is_service_process(pid, server_markers(home)):
-        group = os.getpgid(pid) == pid
-        if stop_process(pid, server_markers(home), service="sql-server", timeout=timeout):
-            stopped.append(pid)
-        if group:
-            for member in _group_members(pid):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(member, signal.SIGKILL)
-    jvm = entry.get("jvm_pid")
-    if isinstance(jvm, int) and stop_process(jvm, _jvm_markers(home), service="sql-server JVM", timeout=10.0):
-        stopped.append(jvm)
-    return stopped
-
-
-def stop_endpoint(home: Path) -> tuple[str, dict[str, Any] | None]:
+def stop_endpoint(home: Path) -> tuple[StopOutcome, dict[str, Any] | None]:
     """Stop exactly the recorded endpoint; returns (``stopped``|``stale``|``not running``, entry)."""
-    state = ServiceState(home)
-    with service_lock(home):
-        entry = state.read().get(ENDPOINT_SERVICE)
-    if not isinstance(entry, dict):
-        if entry is not None:
-            with service_lock(home):
-                state.put(ENDPOINT_SERVICE, None)
-        return "not running", None
-    stopped = _stop_recorded(home, entry)
-    with service_lock(home):
-        current = state.read().get(ENDPOINT_SERVICE)
-        if current is None or (isinstance(current, dict) and current.get("pid") == entry.get("pid")):
-            state.put(ENDPOINT_SERVICE, None)
-    return ("stopped" if stopped else "stale"), entry
+    result: ServiceStop = SqlEndpoint(home).stop()
+    return result.outcome, result.entry
 
 
 def endpoint_status(home: Path) -> dict[str, Any] | None:
     """The recorded entry plus ``status`` (running | starting | not listening | stale), or ``None``."""
-    entry = ServiceState(home).read().get(ENDPOINT_SERVICE)
-    if not isinstance(entry, dict):
-        return None
-    out = dict(entry)
-    if not is_service_process(entry.get("pid"), server_markers(home)):
-        out["status"] = "stale"
-    elif entry.get("status") == "running" and port_free(int(entry.get("port", 0) or 0)):
-        out["status"] = "not listening"
-    return out
+    return SqlEndpoint(home).status()
 
 
 def refresh_report(home: Path) -> dict[str, Any] | None:

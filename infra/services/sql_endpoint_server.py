@@ -29,16 +29,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from infra.services.process import LOOPBACK, port_free, service_lock, utc_now, wait_for
+from infra.services.process import LOOPBACK, port_free, utc_now, wait_for
 from infra.services.sql_endpoint import (
-    ENDPOINT_SERVICE,
     REFRESH_FILE,
+    SqlEndpoint,
     endpoint_dir,
     jdbc_url,
     update_entry,
 )
 from lake.config import Settings, load_settings
-from lake.state import ServiceState, pid_alive
+from lake.state import pid_alive
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -191,7 +191,7 @@ def serve(settings: Settings, *, port: int, read_only: bool = False, refresh_int
     finally:
         if spark is not None:
             _shutdown(spark, server)
-        _forget(home, pid)
+        SqlEndpoint(home).forget(pid)
 
 
 def _wait(home: Path, exposer: CatalogExposer, signals: _Signals, interval: float, jvm_pid: int) -> int:
@@ -220,14 +220,6 @@ def _shutdown(spark: SparkSession, server: Any) -> None:
             server.stop()
     with contextlib.suppress(Exception):
         spark.stop()
-
-
-def _forget(home: Path, pid: int) -> None:
-    state = ServiceState(home)
-    with service_lock(home):
-        entry = state.read().get(ENDPOINT_SERVICE)
-        if isinstance(entry, dict) and entry.get("pid") == pid:
-            state.put(ENDPOINT_SERVICE, None)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -24,7 +24,7 @@ from lake.state import pid_alive
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(900)]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LAKE = str(Path(sys.executable).with_name("lake"))
 TEST_BUCKET = "lakeforge-tests"
 
@@ -136,7 +136,7 @@ def _app(entry: dict[str, Any], app_id: str) -> dict[str, Any]:
 
 def test_submit_runs_a_job_on_the_cluster_that_writes_to_the_lake(cluster: Cluster, moto_endpoint: str) -> None:
     entry = cluster.entry()
-    script = REPO / "tests" / "infra" / "cluster_job.py"
+    script = REPO / "tests" / "infra" / "services" / "cluster_job.py"
     proc = _run(cluster.env, "submit", str(script), "--master", entry["master_url"], "--", "cluster-job/out")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = _result(proc.stdout, "RESULT ")

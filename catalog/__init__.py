@@ -24,21 +24,18 @@ from catalog.errors import (
     LocationConflictError,
     UnknownStoreError,
 )
+from catalog.formats import FORMATS, StorageFormat, format_parameters, storage_descriptor
 from catalog.model import (
-    FORMATS,
     Column,
     Database,
     Param,
     Partition,
     SerDeInfo,
     StorageDescriptor,
-    StorageFormat,
     Table,
     TableType,
     TableVersion,
-    format_parameters,
     glue_json,
-    storage_descriptor,
 )
 from catalog.names import TableName, parse_table_name, resolve_table, table_location
 from catalog.stores import CATALOG_STORES, CatalogStore, get_catalog

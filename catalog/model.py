@@ -11,27 +11,21 @@ reading it back. Round trip is exact: ``X.from_glue(x.to_glue()) == x`` and, for
 
 Collections (``parameters``, ``columns``) are plain dicts/tuples; treat instances as
 immutable and derive new ones with :func:`dataclasses.replace` or the ``with_*`` helpers.
-
-Standard formats (:data:`FORMATS`) give the InputFormat / OutputFormat / SerDe class names
-Glue's crawler writes for parquet, json, csv, delta, avro and orc;
-:func:`storage_descriptor` and :func:`format_parameters` build a table's storage part and
-its ``Parameters`` from them.
+Storage formats live in :mod:`catalog.formats`, name and table checks in
+:mod:`catalog.validation`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from catalog.errors import InvalidInputError, InvalidTypeError
-from catalog.types import parse_type
+from catalog.errors import InvalidInputError
 
 __all__ = [
-    "FORMATS",
     "Column",
     "Database",
     "Param",
@@ -39,15 +33,10 @@ __all__ = [
     "SerDeInfo",
     "SortColumn",
     "StorageDescriptor",
-    "StorageFormat",
     "Table",
     "TableType",
     "TableVersion",
-    "format_parameters",
     "glue_json",
-    "storage_descriptor",
-    "validate_name",
-    "validate_table",
 ]
 
 
@@ -118,24 +107,6 @@ def glue_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [glue_json(v) for v in value]
     return value
-
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
-
-
-def validate_name(kind: str, name: str) -> str:
-    """Check a database/table name and return it lower-cased, as Glue stores names.
-
-    Names are 1-255 characters of letters, digits, ``_`` and ``-`` (no dots: ``db.table``
-    is how names are qualified).
-    """
-    if not isinstance(name, str) or not name or len(name) > 255 or not _NAME_RE.match(name):
-        raise InvalidInputError(
-            "must be 1-255 letters, digits, '_' or '-' (no dots or spaces)",
-            field=f"{kind} name {name!r}",
-            value=name,
-        )
-    return name.lower()
 
 
 # --------------------------------------------------------------------------- structures
@@ -511,6 +482,8 @@ class Table:
         ``(name, type)`` pairs.
         """
         cols = [_as_column(c) for c in columns]
+        from catalog.formats import format_parameters, storage_descriptor  # formats build on this module
+
         params = format_parameters(
             fmt, compression=compression, delimiter=delimiter, header=header, quoted=quoted
         )
@@ -659,172 +632,3 @@ class TableVersion:
         table = Table.from_glue(data["Table"])
         version = str(data.get("VersionId", table.version_id))
         return cls(version, replace(table, version_id=version))
-
-
-# --------------------------------------------------------------------------- formats
-
-
-@dataclass(frozen=True)
-class StorageFormat:
-    """The Hive classes Glue records for one data format."""
-
-    classification: str
-    input_format: str
-    output_format: str
-    serialization_library: str
-    serde_parameters: Mapping[str, str] = field(default_factory=dict)
-
-
-_TEXT_IN = "org.apache.hadoop.mapred.TextInputFormat"
-_TEXT_OUT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-_PARQUET_IN = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-_PARQUET_OUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-_PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
-OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
-
-FORMATS: Mapping[str, StorageFormat] = {
-    "parquet": StorageFormat(
-        "parquet", _PARQUET_IN, _PARQUET_OUT, _PARQUET_SERDE, {"serialization.format": "1"}
-    ),
-    "delta": StorageFormat(
-        "delta", _PARQUET_IN, _PARQUET_OUT, _PARQUET_SERDE, {"serialization.format": "1"}
-    ),
-    "json": StorageFormat("json", _TEXT_IN, _TEXT_OUT, "org.openx.data.jsonserde.JsonSerDe"),
-    "csv": StorageFormat("csv", _TEXT_IN, _TEXT_OUT, LAZY_SIMPLE_SERDE),
-    "avro": StorageFormat(
-        "avro",
-        "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
-        "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
-        "org.apache.hadoop.hive.serde2.avro.AvroSerDe",
-    ),
-    "orc": StorageFormat(
-        "orc",
-        "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
-        "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
-        "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
-    ),
-}
-
-
-def _format(fmt: str) -> StorageFormat:
-    try:
-        return FORMATS[fmt.lower()]
-    except KeyError:
-        raise InvalidInputError(
-            f"unknown format {fmt!r}; valid formats: {', '.join(sorted(FORMATS))}", field="format"
-        ) from None
-
-
-def storage_descriptor(
-    fmt: str,
-    columns: Sequence[Column],
-    location: str | None,
-    *,
-    compressed: bool = False,
-    delimiter: str = ",",
-    quoted: bool = False,
-    serde_parameters: Mapping[str, str] | None = None,
-) -> StorageDescriptor:
-    """A StorageDescriptor the way Glue's crawler writes it for ``fmt``.
-
-    CSV uses ``LazySimpleSerDe`` with ``field.delim``, or ``OpenCSVSerde`` (separatorChar,
-    quoteChar) when fields are quoted; JSON lists its top-level columns in ``paths``.
-    """
-    spec = _format(fmt)
-    library = spec.serialization_library
-    params = dict(spec.serde_parameters)
-    if spec.classification == "csv":
-        if quoted:
-            library = OPEN_CSV_SERDE
-            params = {"separatorChar": delimiter, "quoteChar": '"'}
-        else:
-            params = {"field.delim": delimiter}
-    elif spec.classification == "json":
-        params = {"paths": ",".join(c.name for c in columns)}
-    params.update(serde_parameters or {})
-    return StorageDescriptor(
-        columns=tuple(columns),
-        location=location,
-        input_format=spec.input_format,
-        output_format=spec.output_format,
-        serde_info=SerDeInfo(serialization_library=library, parameters=params),
-        compressed=compressed,
-        number_of_buckets=-1,
-        stored_as_sub_directories=False,
-    )
-
-
-def format_parameters(
-    fmt: str,
-    *,
-    compression: str | None = None,
-    delimiter: str = ",",
-    header: bool = False,
-    quoted: bool = False,
-) -> dict[str, str]:
-    """Table ``Parameters`` Glue's crawler sets for ``fmt`` (before data statistics).
-
-    ``classification``, ``compressionType`` and ``typeOfData=file``; CSV adds
-    ``delimiter``, ``areColumnsQuoted``, ``columnsOrdered`` and, with a header,
-    ``skip.header.line.count=1``; Delta adds ``table_type=DELTA``, ``EXTERNAL=TRUE`` and
-    ``spark.sql.sources.provider=delta``.
-    """
-    spec = _format(fmt)
-    params = {
-        Param.CLASSIFICATION: spec.classification,
-        Param.COMPRESSION_TYPE: compression or "none",
-        Param.TYPE_OF_DATA: "file",
-    }
-    if spec.classification == "csv":
-        params[Param.DELIMITER] = delimiter
-        params[Param.ARE_COLUMNS_QUOTED] = str(quoted).lower()
-        params[Param.COLUMNS_ORDERED] = "true"
-        if header:
-            params[Param.SKIP_HEADER] = "1"
-    if spec.classification == "delta":
-        params[Param.TABLE_TYPE] = "DELTA"
-        params[Param.EXTERNAL] = "TRUE"
-        params[Param.SPARK_PROVIDER] = "delta"
-    return params
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def validate_table(table: Table) -> Table:
-    """Check names and every column type; returns ``table`` with lower-cased names.
-
-    Raises :class:`InvalidInputError` naming the offending field, e.g.
-    ``StorageDescriptor.Columns[2].Type``.
-    """
-    db = validate_name("database", table.database_name)
-    name = validate_name("table", table.name)
-    if table.table_type == TableType.VIRTUAL_VIEW and not table.view_original_text:
-        raise InvalidInputError("a VIRTUAL_VIEW needs its SQL text", field="ViewOriginalText")
-    seen: set[str] = set()
-    for where, cols in (
-        ("StorageDescriptor.Columns", table.columns),
-        ("PartitionKeys", table.partition_keys),
-    ):
-        for i, col in enumerate(cols):
-            if not col.name or len(col.name) > 255:
-                raise InvalidInputError(
-                    "column name must be 1-255 characters",
-                    field=f"{where}[{i}].Name",
-                    value=col.name,
-                )
-            if col.name.lower() in seen:
-                raise InvalidInputError(
-                    f"duplicate column {col.name!r}", field=f"{where}[{i}].Name", value=col.name
-                )
-            seen.add(col.name.lower())
-            try:
-                parse_type(col.type)
-            except InvalidTypeError as exc:
-                raise InvalidInputError(
-                    str(exc), field=f"{where}[{i}].Type", value=col.type
-                ) from None
-    if db == table.database_name and name == table.name:
-        return table
-    return replace(table, database_name=db, name=name)

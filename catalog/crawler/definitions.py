@@ -24,8 +24,8 @@ from catalog.crawler.exclusions import compile_glob
 from catalog.crawler.grouping import GroupingPolicy
 from catalog.crawler.schedule import normalize_schedule
 from catalog.errors import EntityNotFoundError, InvalidInputError
-from catalog.model import validate_name
 from catalog.stores.base import CatalogStore
+from catalog.validation import validate_name
 
 __all__ = [
     "DEFAULT_SAMPLE_SIZE",

@@ -21,14 +21,13 @@ from catalog.crawler.grouping import TableGroup
 from catalog.crawler.leaves import Compat, Leaf
 from catalog.crawler.partitions import partition_spec
 from catalog.crawler.widening import Trace, merge_columns
+from catalog.formats import format_parameters, storage_descriptor
 from catalog.model import (
     Column,
     Param,
     Partition,
     Table,
     TableType,
-    format_parameters,
-    storage_descriptor,
 )
 from catalog.types import GlueType
 from lake.storage import uris

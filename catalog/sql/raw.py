@@ -17,7 +17,8 @@ from urllib.parse import unquote
 
 import pyarrow.fs as pafs
 
-from catalog.model import OPEN_CSV_SERDE, Param, Partition, Table
+from catalog.formats import OPEN_CSV_SERDE
+from catalog.model import Param, Partition, Table
 from catalog.sql.errors import UnsupportedSqlError
 from catalog.sql.pushdown import Filter
 from catalog.types import to_spark_ddl

@@ -38,7 +38,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from catalog.errors import EntityNotFoundError, InvalidInputError
-from catalog.model import Database, Partition, Table, TableVersion, validate_name
+from catalog.model import Database, Partition, Table, TableVersion
+from catalog.validation import validate_name
 
 __all__ = [
     "CRAWLERS",

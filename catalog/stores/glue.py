@@ -36,7 +36,7 @@ from catalog.errors import (
     EntityNotFoundError,
     InvalidInputError,
 )
-from catalog.model import Column, Database, Partition, Table, TableVersion, validate_table
+from catalog.model import Column, Database, Partition, Table, TableVersion
 from catalog.stores.base import (
     StoreBase,
     check_document,
@@ -48,6 +48,7 @@ from catalog.stores.base import (
     table_name,
     values_filter,
 )
+from catalog.validation import validate_table
 
 if TYPE_CHECKING:
     from lake.storage import StorageProfile

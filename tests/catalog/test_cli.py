@@ -13,7 +13,7 @@ from deltalake import write_deltalake
 from typer.testing import CliRunner
 
 from catalog import Column, Partition, Table, get_catalog
-from catalog.model import storage_descriptor
+from catalog.formats import storage_descriptor
 from lake.config import load_settings
 
 

@@ -20,7 +20,7 @@ from catalog import (
     glue_json,
     storage_descriptor,
 )
-from catalog.model import validate_name, validate_table
+from catalog.validation import validate_name, validate_table
 
 # A table as Glue's crawler creates it (GetTable response), in the canonical key set.
 GLUE_CSV_TABLE = {

@@ -19,7 +19,7 @@ from catalog import (
     Table,
     TableType,
 )
-from catalog.model import storage_descriptor
+from catalog.formats import storage_descriptor
 from catalog.stores.base import CatalogStore
 
 EVERY_TYPE = [

@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 
 from catalog.errors import AlreadyExistsError, ConcurrentModificationError, InvalidInputError
 from catalog.locations import check_location, same_location
-from catalog.model import Column, Param, Table, TableType, validate_name
+from catalog.model import Column, Param, Table, TableType
 from catalog.types import from_arrow
+from catalog.validation import validate_name
 
 if TYPE_CHECKING:
     from catalog.stores.base import CatalogStore
@@ -28,11 +29,15 @@ _UPDATE_ATTEMPTS = 3
 
 
 def _open(uri: str, profile: StorageProfile) -> Any:
+    """The table's snapshot; a missing bucket, unreachable storage etc. raise their storage errors."""
     from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
+
+    from lake.delta import TableNotFoundError
+    from lake.delta.translate import delta_errors
 
     try:
-        return DeltaTable(uri, storage_options=profile.storage_options() or None)
+        with delta_errors(profile, uri):
+            return DeltaTable(uri, storage_options=profile.storage_options() or None)
     except TableNotFoundError:
         raise InvalidInputError(
             f"{uri} is not a Delta table (no _delta_log)", field="uri", value=uri

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from catalog.errors import CatalogError, InvalidInputError
-from catalog.model import Table, validate_name
+from catalog.model import Table
+from catalog.validation import validate_name
 
 if TYPE_CHECKING:
     from catalog.stores.base import CatalogStore
@@ -46,7 +47,7 @@ def parse_table_name(name: str, *, default_database: str | None = None) -> Table
     if len(parts) == 1 and default_database:
         parts = [default_database, parts[0]]
     if len(parts) != 2 or not all(parts):
-        raise InvalidInputError("expected DATABASE.TABLE", field="table name", value=name)
+        raise InvalidInputError(f"expected DATABASE.TABLE, got {name!r}", field="table name", value=name)
     try:
         return TableName(validate_name("database", parts[0]), validate_name("table", parts[1]))
     except InvalidInputError as exc:

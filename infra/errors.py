@@ -8,10 +8,13 @@ from lake.errors import InvalidOptionError as _InvalidOption
 from lake.errors import LakeforgeError
 
 __all__ = [
+    "EndpointNotFoundError",
     "ExecutorTooLargeError",
     "InfraError",
     "InvalidOptionError",
     "JavaMissingError",
+    "ModelNotServableError",
+    "OptionsConflictError",
     "PortInUseError",
     "ServiceStartError",
     "ServiceStopError",
@@ -59,6 +62,14 @@ class InvalidOptionError(_InvalidOption, InfraError):
     """A service option has an invalid value."""
 
 
+class OptionsConflictError(InfraError):
+    """A command's options do not fit together, or an input is given neither or twice."""
+
+    template = "{problem}: {remedy}"
+    problem: str
+    remedy: str
+
+
 class JavaMissingError(InfraError):
     """No Java runtime (≥ 17) is available for Spark."""
 
@@ -87,3 +98,23 @@ class SparkSubmitMissingError(InfraError):
 
     template = "{script}: no such script to submit"
     script: Path
+
+
+class ModelNotServableError(InfraError):
+    """``lake serve`` refuses a model version whose ONNX export failed (or was not logged)."""
+
+    template = "cannot serve {model} without Spark: {reason}; fix the export or serve it with --spark (slow)"
+    model: str
+    reason: str
+
+
+class EndpointNotFoundError(InfraError):
+    """No ``lake serve`` endpoint of that name is recorded in this home."""
+
+    template = "no model endpoint {name!r} is running; running endpoints: {known_text}"
+    name: str
+    known: list[str]
+
+    @property
+    def known_text(self) -> str:
+        return ", ".join(self.known) or "none (start one with lake serve MODEL)"

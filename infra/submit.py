@@ -17,6 +17,7 @@ from infra.errors import ExecutorTooLargeError, SparkSubmitMissingError
 from infra.java import require_java
 from infra.services.spark_cluster import memory_mb, running_cluster
 from lake.config import Settings
+from lake.spark.master import check_master
 from lake.spark.session import spark_home, submit_args
 from lake.storage import StorageProfile
 
@@ -72,6 +73,7 @@ def run_submit(
     if not script.is_file():
         raise SparkSubmitMissingError(script)
     require_java()
+    check_master(master or settings.spark.master)
     check_executor_fits(settings, master or settings.spark.master)
     settings.home.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="spark-submit-", suffix=".conf", dir=settings.home)

@@ -8,6 +8,7 @@ result is a frozen :class:`Settings`; ``sources`` records which layer set each k
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ CONFIG_FILE_NAME = "lakeforge.toml"
 HOME_DIR_NAME = ".lakeforge"
 ENV_PREFIX = "LAKEFORGE_"
 _NOT_KEYS = {"config", "project_dir", "debug", "error_file"}  # env vars that locate config or steer the CLI
+# what the pipeline runner and scheduler tell a step (or the scheduler process), not settings
+_NOT_KEYS |= {"run_id", "pipeline", "step", "logical_date", "ds", "attempt", "scheduler_clock"}
 _SECRET_WORDS = ("secret", "password", "token", "session_token", "access_key")
 
 
@@ -105,6 +108,7 @@ class Settings:
     catalog_store: str = "embedded"
     catalog_path: Path | None = None
     vacuum_min_retention_hours: float = 168.0
+    pipelines_dirs: tuple[Path, ...] = ()
     project_source: str = "current directory"
     spark: SparkSettings = field(default_factory=SparkSettings)
     ml: MLSettings = field(default_factory=MLSettings)
@@ -255,6 +259,51 @@ def _as_hours(key: str, value: Any, source: str) -> float:
     return hours
 
 
+_PIPELINES_DIRS_KEY = "pipelines.dirs"
+
+
+def _as_paths(key: str, value: Any, source: str) -> list[str]:
+    """A list of folders: a TOML array, or one string with folders separated by ``os.pathsep``."""
+    items = value.split(os.pathsep) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"expected a list of folders, got {value!r}", key=key, source=source)
+    return [i for i in items if i.strip()]
+
+
+# Spark parses these itself, but only once its JVM runs: a bad value would end in a JVM that
+# exits at start-up (JAVA_GATEWAY_EXITED) or a master that never answers. Checked at load instead.
+_MASTER_FORMS = "local, local[N], local[*], local[N,F], spark://host:port, k8s://https://host:port or yarn"
+_MASTER = re.compile(
+    r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|spark://[^\s/:,]+(:\d+)?(,[^\s/:,]+(:\d+)?)*"
+    r"|k8s://\S+|yarn"
+)
+_MEMORY = re.compile(r"\d+([kmgtp]b?|b)?", re.IGNORECASE)
+_LOG_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
+
+
+def _spark_text(key: str, value: str, source: str, env: Mapping[str, str]) -> str:
+    text = value.strip()
+    if key == "spark.master":
+        if not _MASTER.fullmatch(text):
+            raise ConfigError(f"invalid Spark master {value!r}; valid forms: {_MASTER_FORMS}", key=key, source=source)
+        if text == "yarn" and not (env.get("HADOOP_CONF_DIR") or env.get("YARN_CONF_DIR")):
+            raise ConfigError(
+                "master 'yarn' needs HADOOP_CONF_DIR or YARN_CONF_DIR pointing at the cluster's configuration "
+                f"(other valid forms: {_MASTER_FORMS})", key=key, source=source,
+            )
+    elif key in ("spark.driver_memory", "spark.executor_memory"):
+        if not _MEMORY.fullmatch(text):
+            raise ConfigError(
+                f"invalid memory size {value!r}; use a whole number with a unit, e.g. 512m, 2g or 4096m",
+                key=key, source=source,
+            )
+    elif key == "spark.log_level":
+        if text.upper() not in _LOG_LEVELS:
+            raise ConfigError(f"invalid log level {value!r}; valid: {', '.join(_LOG_LEVELS)}", key=key, source=source)
+        text = text.upper()
+    return text
+
+
 _SCALAR_KEYS = {"profile", "lake", "home", "jars_dir", "catalog.store", "catalog.path"}
 _ML_KEYS = {"ml.tracking_uri", "ml.registry_uri"}
 _SPARK_KEYS = {
@@ -306,10 +355,12 @@ def load_settings(
         for key, value in layer.items():
             merged[key] = value
             sources[key] = source
-    return _build(merged, sources, project, found_by)
+    return _build(merged, sources, project, found_by, env)
 
 
-def _build(merged: dict[str, Any], sources: dict[str, str], project: Path, found_by: str) -> Settings:
+def _build(
+    merged: dict[str, Any], sources: dict[str, str], project: Path, found_by: str, env: Mapping[str, str]
+) -> Settings:
     spark_kwargs: dict[str, Any] = {}
     spark_conf: dict[str, str] = {}
     profiles: dict[str, dict[str, Any]] = {}
@@ -326,9 +377,11 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path, found
             elif kind is bool:
                 spark_kwargs[leaf] = _as_bool(key, value, source)
             else:
-                spark_kwargs[leaf] = str(value)
+                spark_kwargs[leaf] = _spark_text(key, str(value), source, env)
         elif key == _VACUUM_MIN_KEY:
             scalars[key] = _as_hours(key, value, source)
+        elif key == _PIPELINES_DIRS_KEY:
+            scalars[key] = _as_paths(key, value, source)
         elif key.startswith("spark.conf"):
             if isinstance(value, Mapping):
                 spark_conf.update({str(k): str(v) for k, v in _flatten(value).items()})
@@ -360,6 +413,10 @@ def _build(merged: dict[str, Any], sources: dict[str, str], project: Path, found
         catalog_store=scalars.get("catalog.store") or "embedded",
         catalog_path=catalog_path,
         vacuum_min_retention_hours=scalars.get(_VACUUM_MIN_KEY, 168.0),
+        pipelines_dirs=tuple(
+            p if p.is_absolute() else project / p
+            for p in map(Path, scalars.get(_PIPELINES_DIRS_KEY, ["infra/pipelines/specs"]))
+        ),
         project_source=found_by,
         spark=SparkSettings(**spark_kwargs, conf=MappingProxyType(spark_conf)),
         ml=MLSettings(tracking_uri=scalars.get("ml.tracking_uri"), registry_uri=scalars.get("ml.registry_uri")),

@@ -31,7 +31,8 @@ from typing import Any, Literal, Protocol
 from catalog.crawler.errors import ListingError
 from catalog.crawler.exclusions import ExclusionSet
 from catalog.crawler.skip_rules import DELTA_LOG, file_skip_reason, folder_skip_reason
-from lake.storage import StorageProfile, StorageUnreachableError, uris
+from lake.storage import StorageProfile, uris
+from lake.storage.translate import from_botocore
 
 __all__ = [
     "DeltaRoot",
@@ -241,11 +242,13 @@ class S3Lister:
 
         try:
             response: dict[str, Any] = self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=self.page_size, **kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            raise ListingError(self.root, code or str(exc)) from None
-        except BotoCoreError as exc:
-            raise StorageUnreachableError(self.root, type(exc).__name__) from None
+        except (ClientError, BotoCoreError) as exc:
+            endpoint = str(getattr(self.client.meta, "endpoint_url", None) or "aws")
+            translated = from_botocore(exc, bucket=self.bucket, endpoint=endpoint, path=self.root)
+            if translated is not None:
+                raise translated from None
+            code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+            raise ListingError(self.root, code or type(exc).__name__) from None
         self.stats.add(requests=1)
         return response
 

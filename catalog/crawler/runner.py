@@ -46,6 +46,7 @@ from catalog.model import Param, Partition, Table
 from catalog.stores.base import CatalogStore
 from catalog.types import parse_type
 from lake.storage import StorageProfile, uris
+from lake.storage.translate import translate_storage_error
 
 __all__ = ["CrawlResult", "Crawler", "adhoc_definition", "include_level"]
 
@@ -393,7 +394,11 @@ class Crawler:
                 sample = sampler.sample(uris.join(uri, rel), rel, size)
             except Exception as exc:
                 if not _vanished(exc):
-                    raise
+                    folder = uris.join(uri, rel).rsplit("/", 1)[0]  # the object's folder: probed if need be
+                    translated = translate_storage_error(exc, self.profile, folder)
+                    if translated is None:
+                        raise
+                    raise translated from exc
                 gone = Verdict("read", UNKNOWN, 0.0, f"object disappeared after listing ({exc})")
                 return SampledObject(rel, size, gone, [gone])
             verdict, consulted = choose(sample, FILE_CLASSIFIERS)

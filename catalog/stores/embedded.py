@@ -27,7 +27,7 @@ from catalog.errors import (
     EntityNotFoundError,
     InvalidInputError,
 )
-from catalog.model import Database, Partition, Table, TableVersion, glue_json, validate_table
+from catalog.model import Database, Partition, Table, TableVersion, glue_json
 from catalog.stores.base import (
     StoreBase,
     check_document,
@@ -40,6 +40,7 @@ from catalog.stores.base import (
     values_filter,
     values_key,
 )
+from catalog.validation import validate_table
 
 __all__ = ["EmbeddedStore"]
 
@@ -73,6 +74,15 @@ def _now() -> datetime:
 
 def _dump(value: Mapping[str, Any]) -> str:
     return json.dumps(glue_json(value), sort_keys=True)
+
+
+_LOCK_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _is_lock_contention(exc: sqlite3.Error) -> bool:
+    """True for SQLITE_BUSY / SQLITE_LOCKED (and their extended codes): another writer holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in _LOCK_CODES
 
 
 class EmbeddedStore(StoreBase):
@@ -110,7 +120,7 @@ class EmbeddedStore(StoreBase):
             try:
                 return func()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not _is_lock_contention(exc):
                     raise
                 if attempt == _LOCK_RETRIES - 1:
                     raise CatalogUnavailableError(self.name, f"{self.path}: {exc}") from None

@@ -16,12 +16,13 @@ import traceback
 from typing import Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer 0.29 vendors click
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from lake.errors import LakeforgeError
 
-__all__ = ["ERROR_FILE_ENV", "BoundaryGroup", "report_error", "write_error_file"]
+__all__ = ["ERROR_FILE_ENV", "BoundaryGroup", "report_error", "report_usage_error", "write_error_file"]
 
 ERROR_FILE_ENV = "LAKEFORGE_ERROR_FILE"
 DEBUG_ENV = "LAKEFORGE_DEBUG"
@@ -69,12 +70,28 @@ def report_error(exc: BaseException) -> int:
     return 2
 
 
+def report_usage_error(exc: UsageError) -> int:
+    """Print a usage error (bad option value, missing argument) as one line and click's hint; exit code 2."""
+    write_error_file(exc)
+    typer.echo(f"error: {_one_line(exc.format_message())}", err=True)
+    if exc.ctx is not None:
+        typer.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+    return exc.exit_code
+
+
 class BoundaryGroup(TyperGroup):
-    """The root command group: every command's errors pass through :func:`report_error`."""
+    """The root command group: every command's errors pass through :func:`report_error`.
+
+    Usage errors of subcommands (typer's own validation) are one line too, plus click's hint.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a group called without a command: typer prints its help
+        except UsageError as exc:
+            raise typer.Exit(report_usage_error(exc)) from None
         except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
             raise
         except Exception as exc:

@@ -7,13 +7,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from lake.config import Settings, load_settings
-from lake.errors import LakeforgeError
 from lake.storage import StorageProfile, get_profile
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
     from catalog.stores.base import CatalogStore
 
-__all__ = ["CATALOG_OPTION", "CliContext", "fail", "get_ctx", "print_json", "with_catalog"]
+__all__ = ["CATALOG_OPTION", "CliContext", "get_ctx", "print_json", "with_catalog"]
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
@@ -42,8 +41,11 @@ class CliContext:
         return get_profile(self.settings)
 
     def spark(self, app_name: str = "lakeforge") -> SparkSession:
+        """The SparkSession, started only after the lake answers (a bad lake is said at once)."""
         from lake.spark.session import build_spark
+        from lake.storage.translate import check_location
 
+        check_location(self.profile)
         return build_spark(self.settings, self.profile, app_name=app_name)
 
 
@@ -60,20 +62,6 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line error on stderr and exit non-zero."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def run_guarded(func: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call ``func`` turning lakeforge errors into a one-line message and exit code 1."""
-    try:
-        return func(*args, **kwargs)
-    except LakeforgeError as exc:
-        fail(str(exc))
-
-
 CATALOG_OPTION: Any = typer.Option(
     None,
     "--catalog",
@@ -85,17 +73,14 @@ CATALOG_OPTION: Any = typer.Option(
 def with_catalog(ctx: typer.Context, store: str | None, action: Callable[[CatalogStore], Any]) -> Any:
     """Open catalog store ``store`` (default: the configured one), run ``action``, close it.
 
-    Lakeforge errors become a one-line message and exit code 1.
+    Errors reach the ``lake`` command's boundary (one line, exit code 1).
     """
     from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
     name = (store or cli.settings.catalog_store or "embedded").lower()
+    catalog = get_catalog(cli.settings, cli.profile if name == "glue" else None, store=name)
     try:
-        catalog = get_catalog(cli.settings, cli.profile if name == "glue" else None, store=name)
-        try:
-            return action(catalog)
-        finally:
-            catalog.close()
-    except LakeforgeError as exc:
-        fail(str(exc))
+        return action(catalog)
+    finally:
+        catalog.close()

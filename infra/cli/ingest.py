@@ -11,14 +11,15 @@ from typing import Any
 
 import typer
 
-from infra.cli.context import console, fail, get_ctx, print_json, run_guarded
-from lake.errors import LakeforgeError
+from infra.cli.context import console, get_ctx, print_json
+from infra.errors import SparkSubmitMissingError
 from lake.stream.ingest import (
     DEFAULT_MAX_RECORDS_PER_TRIGGER,
     DEFAULT_TRIGGER_SECONDS,
     IngestConfig,
     IngestQueryError,
     IngestTotals,
+    check_sources,
     progress_line,
     run_ingest,
 )
@@ -89,8 +90,8 @@ def ingest(
 ) -> None:
     """Ingest a Kinesis stream into the raw zone (gzip NDJSON) and a bronze Delta table."""
     cli = get_ctx(ctx)
-    config = run_guarded(
-        IngestConfig, stream=stream, job_name=job_name, available_now=available_now,
+    config = IngestConfig(
+        stream=stream, job_name=job_name, available_now=available_now,
         trigger_seconds=trigger_seconds, max_records_per_trigger=max_records_per_trigger,
         starting_position=starting_position, starting_timestamp=starting_timestamp,
         event_time_field=event_time_field, timeout_seconds=timeout,
@@ -99,24 +100,23 @@ def ingest(
     )
     if spark_submit:
         raise typer.Exit(_submit(cli, config, replace=replace))
-    run_guarded(_check_catalog, cli, config, replace)
-    spark = run_guarded(cli.spark, f"lakeforge-{config.job}")
+    _check_catalog(cli, config, replace)
+    check_sources(cli.profile, config)
+    spark = cli.spark(f"lakeforge-{config.job}")
     def say(metrics: Any) -> None:
         if not as_json:
             console.print(progress_line(metrics), highlight=False, soft_wrap=True)
 
     try:
         totals = run_ingest(spark, cli.profile, config, progress=say)
-    except IngestQueryError as exc:
+    except IngestQueryError as exc:  # say what was ingested before the query failed; the boundary says why
         if isinstance(exc.totals, IngestTotals) and not as_json:
             _say_totals(config, exc.totals)
-        fail(str(exc))
-    except LakeforgeError as exc:
-        fail(str(exc))
+        raise
     from catalog.registration import register_job_tables
 
-    registered = run_guarded(register_job_tables, cli.settings, cli.profile, config.catalog_tables(),
-                             job=config.job, replace=replace)
+    registered = register_job_tables(cli.settings, cli.profile, config.catalog_tables(),
+                                     job=config.job, replace=replace)
     summary: dict[str, Any] = {
         "stream": config.stream, "job": config.job, "batches": totals.batches,
         "records_in": totals.records_in, "valid_records": totals.valid_records,
@@ -182,12 +182,11 @@ def _submit(cli: Any, config: IngestConfig, *, replace: bool = False) -> int:
     """Run the job script through spark-submit; the conf goes in a 0600 properties file."""
     from lake.spark.session import spark_home, submit_args
 
-    settings, profile = cli.settings, run_guarded(lambda: cli.profile)
+    settings, profile = cli.settings, cli.profile
+    if not JOB_SCRIPT.is_file():
+        raise SparkSubmitMissingError(JOB_SCRIPT)
     properties = settings.home / "spark-submit" / f"{config.job}.properties"
-    args = run_guarded(
-        submit_args, settings, profile, app_name=f"lakeforge-{config.job}",
-        properties_file=properties,
-    )
+    args = submit_args(settings, profile, app_name=f"lakeforge-{config.job}", properties_file=properties)
     launcher = str(spark_home() / "bin" / "spark-submit")
     command = [launcher, *args, str(JOB_SCRIPT), *_job_args(config), *(["--replace"] if replace else [])]
     env = dict(os.environ)
@@ -195,6 +194,4 @@ def _submit(cli: Any, config: IngestConfig, *, replace: bool = False) -> int:
         if value is not None and key in ("profile", "lake"):
             env[f"LAKEFORGE_{key.upper()}"] = str(value)
     env.setdefault("PYSPARK_PYTHON", sys.executable)
-    if not JOB_SCRIPT.is_file():
-        fail(f"job script {JOB_SCRIPT} not found (--spark-submit needs the source checkout)")
     return subprocess.call(command, env=env)

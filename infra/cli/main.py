@@ -31,6 +31,11 @@ COMMAND_MODULES = [
     "infra.cli.crawl",
     "infra.cli.sql",
     "infra.cli.sql_server",
+    "infra.cli.pipeline",
+    "infra.cli.schedule",
+    "infra.cli.predict",
+    "infra.cli.serve",
+    "infra.cli.monitor",
 ]
 
 

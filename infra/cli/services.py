@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from infra.cli.context import console, get_ctx, print_json, run_guarded
+from infra.cli.context import console, get_ctx, print_json
 
 __all__ = ["register"]
 
@@ -32,13 +32,13 @@ def up(
     from lake.storage import get_profile
 
     settings = get_ctx(ctx).settings
-    result = run_guarded(start_moto, settings.home, port=port)
+    result = start_moto(settings.home, port=port)
     entry = result.entry
     if result.replaced_stale:
         _warn("replaced a stale moto entry in the state file")
     kind = settings.profile_options().get("kind") or settings.profile
     if kind == "moto":  # moto keeps state in memory only: (re)create the lake bucket
-        run_guarded(lambda: get_profile(settings).ensure_lake())
+        get_profile(settings).ensure_lake()
     verb = "running" if result.started else "already running"
     _say(f"moto {verb} at {entry['endpoint']} (pid {entry['pid']}, log {entry['log']})")
 
@@ -47,7 +47,7 @@ def down(ctx: typer.Context) -> None:
     """Stop the moto server started by `lake up` (exactly the recorded process)."""
     from infra.services.moto import stop_moto
 
-    outcome, entry = run_guarded(stop_moto, get_ctx(ctx).settings.home)
+    outcome, entry = stop_moto(get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
         _say(f"moto stopped (pid {entry['pid']}, {entry['endpoint']})")
     elif outcome == "stale" and entry:
@@ -107,7 +107,7 @@ def status(
     """Show the project home, the active profile, the lake, its catalog and the local services."""
     from infra.status import collect_status
 
-    report = run_guarded(collect_status, get_ctx(ctx).settings)
+    report = collect_status(get_ctx(ctx).settings)
     if as_json:
         print_json(report)
     else:
@@ -127,7 +127,7 @@ def cluster_up(
     from infra.services.spark_cluster import ClusterSpec, start_cluster
 
     spec = ClusterSpec(workers, cores_per_worker, memory_per_worker, port, webui_port)
-    result = run_guarded(start_cluster, get_ctx(ctx).settings.home, spec)
+    result = start_cluster(get_ctx(ctx).settings.home, spec)
     entry = result.entry
     verb = "running" if result.started else "already running"
     _say(f"spark cluster {verb}: {entry['master_url']} (web UI {entry['webui']}, {len(entry['worker_pids'])} workers)")
@@ -143,7 +143,7 @@ def cluster_down(ctx: typer.Context) -> None:
     """Stop the recorded Spark master and workers."""
     from infra.services.spark_cluster import stop_cluster
 
-    outcome, entry, pids = run_guarded(stop_cluster, get_ctx(ctx).settings.home)
+    outcome, entry, pids = stop_cluster(get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
         _say(f"spark cluster stopped ({entry['master_url']}, pids {pids})")
     elif outcome == "stale":
@@ -160,7 +160,7 @@ def doctor(
     """Check Java, the S3A JARs, the profile, the endpoint, moto and Spark."""
     from infra.doctor import doctor_ok, run_doctor
 
-    checks = run_guarded(run_doctor, get_ctx(ctx).settings, spark=spark)
+    checks = run_doctor(get_ctx(ctx).settings, spark=spark)
     ok = doctor_ok(checks)
     if as_json:
         print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
@@ -191,8 +191,7 @@ def submit(
     cluster = running_cluster(settings.home)
     if cluster and master is None and chosen != cluster.get("master_url"):
         _warn(f"note: running on {chosen}; the local cluster is at {cluster['master_url']} (pass --master to use it)")
-    profile = run_guarded(lambda: cli.profile)
-    code = run_guarded(run_submit, settings, profile, script, args or [], master=chosen, app_name=name)
+    code = run_submit(settings, cli.profile, script, args or [], master=chosen, app_name=name)
     raise typer.Exit(code)
 
 
@@ -205,7 +204,7 @@ def spark_conf(
     from lake.spark.session import spark_conf as build_conf
 
     cli = get_ctx(ctx)
-    conf = run_guarded(lambda: build_conf(cli.settings, cli.profile))
+    conf = build_conf(cli.settings, cli.profile)
     shown = {"spark.master": cli.settings.spark.master, **masked_conf(conf)}
     if as_json:
         print_json(shown)

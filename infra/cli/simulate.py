@@ -19,8 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from infra.cli.context import console, err_console, fail, get_ctx, print_json, run_guarded
-from lake.errors import LakeforgeError
+from infra.cli.context import console, err_console, get_ctx, print_json
 
 __all__ = ["register"]
 
@@ -99,8 +98,6 @@ def _print_summary(summary: Any) -> None:
     if summary.ground_truth:
         table.add_row("ground truth", summary.ground_truth)
     console.print(table)
-    if summary.error:
-        err_console.print(f"[red]error:[/red] {summary.error}", highlight=False)
 
 
 def simulate_command(
@@ -160,42 +157,39 @@ def simulate_command(
     from lake.stream.simulator import SimulatorConfig, parse_duration, simulate
 
     cli = get_ctx(ctx)
-    try:
-        config = SimulatorConfig(
-            generator=generator or stream or "heart",
-            stream_name=stream_name or stream or generator,
-            records=records,
-            duration=parse_duration(duration, "--duration") if duration else None,
-            rate=rate,
-            shards=shards,
-            seed=seed,
-            start_time=_parse_start(start_time) if start_time else None,
-            missing_rate=missing_rate,
-            outlier_rate=outlier_rate,
-            duplicate_rate=duplicate_rate,
-            late_rate=late_rate,
-            lateness=parse_duration(lateness, "--lateness"),
-            malformed_rate=malformed_rate,
-            class_balance=class_balance,
-            drift_after=drift_after,
-            drift_string_rate=drift_string_rate,
-            labeled=not unlabeled,
-            entities=entities,
-            ground_truth=ground_truth,
-        )
-    except LakeforgeError as exc:
-        fail(str(exc))
-    boto3_kwargs = run_guarded(lambda: cli.profile.boto3_kwargs())
+    config = SimulatorConfig(
+        generator=generator or stream or "heart",
+        stream_name=stream_name or stream or generator,
+        records=records,
+        duration=parse_duration(duration, "--duration") if duration else None,
+        rate=rate,
+        shards=shards,
+        seed=seed,
+        start_time=_parse_start(start_time) if start_time else None,
+        missing_rate=missing_rate,
+        outlier_rate=outlier_rate,
+        duplicate_rate=duplicate_rate,
+        late_rate=late_rate,
+        lateness=parse_duration(lateness, "--lateness"),
+        malformed_rate=malformed_rate,
+        class_balance=class_balance,
+        drift_after=drift_after,
+        drift_string_rate=drift_string_rate,
+        labeled=not unlabeled,
+        entities=entities,
+        ground_truth=ground_truth,
+    )
+    boto3_kwargs = cli.profile.boto3_kwargs()
     show_progress = not as_json and err_console.is_terminal
     with _progress_bar(show_progress, config.record_limit, config.duration) as update:
-        summary = run_guarded(simulate, config, boto3_kwargs=boto3_kwargs, on_progress=update)
+        summary = simulate(config, boto3_kwargs=boto3_kwargs, on_progress=update)
     if as_json:
         print_json(summary.to_dict())
-        if summary.error:
-            err_console.print(f"[red]error:[/red] {summary.error}", highlight=False)
     else:
         _print_summary(summary)
-    if summary.error or summary.failed:
+    if summary.failure is not None:  # what was sent is reported above; the boundary says why the rest was not
+        raise summary.failure
+    if summary.failed:
         raise typer.Exit(1)
 
 

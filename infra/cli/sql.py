@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from infra.cli.context import CliContext, console, err_console, fail, get_ctx, print_json
-from lake.errors import LakeforgeError
+from infra.cli.context import CliContext, console, err_console, get_ctx, print_json
+from infra.errors import OptionsConflictError
+from lake.storage import StorageProfile
+from lake.storage.translate import check_location, storage_errors
 
-__all__ = ["register", "sql_app"]
+__all__ = ["OutputFormat", "register", "sql_app"]
 
 _SUBCOMMANDS_HELP = "Subcommands: save, run, list, history (`lake sql COMMAND --help`)."
 
@@ -43,11 +46,24 @@ sql_app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+
+class OutputFormat(StrEnum):
+    """How results are written."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
 _DIALECT = typer.Option("spark", "--dialect", help="spark (default) or athena (Trino/Presto SQL).")
 _FORMAT = typer.Option(
     None, "--format",
     help="table, csv, json (one object per line) or parquet (default: table on a terminal, else csv).",
 )
+_SQL_FILE = typer.Option(None, "--file", "-f", exists=True, dir_okay=False, readable=True,
+                         help="Read the SQL from this file.")
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write the result (of the last statement) to this file.")
 _NO_SAVE = typer.Option(False, "--no-save", help="Do not save results under <lake>/_results/.")
 _DATABASE = typer.Option("default", "--database", "-d", help="Database for unqualified table names.")
@@ -66,36 +82,46 @@ def _engine(cli: CliContext, dialect: str, database: str, save: bool) -> Any:
 class _Output:
     """Opens the user's output per result statement and builds its sink."""
 
-    def __init__(self, cli: CliContext, fmt: str | None, output: str | None, max_rows: int) -> None:
-        from catalog.sql import FORMATS
-
+    def __init__(self, cli: CliContext, fmt: OutputFormat | None, output: str | None, max_rows: int) -> None:
         if fmt is None:
-            fmt = "table" if sys.stdout.isatty() and not output else "csv"
-        if fmt not in FORMATS:
-            fail(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
-        if fmt == "parquet" and not output:
-            fail("--format parquet needs --output PATH")
-        if fmt == "table" and output:
-            fail("--format table prints to the terminal; use --format csv|json|parquet with --output")
+            fmt = OutputFormat.TABLE if sys.stdout.isatty() and not output else OutputFormat.CSV
+        if fmt is OutputFormat.PARQUET and not output:
+            raise OptionsConflictError("--format parquet needs --output PATH", "parquet is written to a file")
+        if fmt is OutputFormat.TABLE and output:
+            raise OptionsConflictError("--format table prints to the terminal",
+                                       "use --format csv, json or parquet with --output")
         self.cli = cli
-        self.fmt = fmt
+        self.fmt = fmt.value
         self.output = output
         self.max_rows = max_rows
         self._streams: list[Any] = []
+        if output is not None:  # a missing bucket or a file in the way is said before the query runs
+            check_location(*self._folder())
+
+    def _folder(self) -> tuple[StorageProfile, str]:
+        """The storage and the folder the output goes to."""
+        from lake.storage import LocalProfile
+
+        assert self.output is not None
+        if "://" in self.output:
+            return self.cli.profile, self.output.rstrip("/").rsplit("/", 1)[0]
+        folder = Path(self.output).expanduser().resolve().parent
+        return LocalProfile(folder), str(folder)
 
     def _open(self, binary: bool) -> Any:
         assert self.output is not None
-        if "://" in self.output:
-            profile = self.cli.profile
-            raw = profile.filesystem().open_output_stream(profile.fs_path(self.output))
-            if binary:
-                return raw
-            import io
+        with storage_errors(*self._folder()):
+            if "://" in self.output:
+                profile = self.cli.profile
+                raw = profile.filesystem().open_output_stream(profile.fs_path(self.output))
+                if binary:
+                    return raw
+                import io
 
-            return io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        path = Path(self.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("wb") if binary else path.open("w", encoding="utf-8", newline="")
+                return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            path = Path(self.output)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return path.open("wb") if binary else path.open("w", encoding="utf-8", newline="")
 
     def sinks(self, statement: Any) -> Sequence[Any]:
         from catalog.sql import CsvSink, JsonLinesSink, ParquetSink, RichTableSink
@@ -155,37 +181,35 @@ def _report(result: Any) -> None:
     err_console.print("[dim]" + " · ".join(parts) + "[/dim]", highlight=False)
 
 
-def _run(ctx: typer.Context, sql: str, *, dialect: str, database: str, fmt: str | None, output: str | None,
-         save: bool, max_rows: int) -> None:
+def _run(ctx: typer.Context, sql: str, *, dialect: str, database: str, fmt: OutputFormat | None,
+         output: str | None, save: bool, max_rows: int) -> None:
     cli = get_ctx(ctx)
     out = _Output(cli, fmt, output, max_rows)
-    try:
-        engine = _engine(cli, dialect, database, save)
-        engine.execute(sql, sinks=out.sinks, on_result=_report)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    engine = _engine(cli, dialect, database, save)
+    engine.execute(sql, sinks=out.sinks, on_result=_report)
+
+
+def _sql_text(sql: str | None, file: Path | None, *, how: str) -> str:
+    """The SQL given as text or in a file (exactly one of them)."""
+    if (sql is None) == (file is None):
+        raise OptionsConflictError("no SQL given" if sql is None else "the SQL given twice", how)
+    return file.read_text(encoding="utf-8") if file is not None else str(sql)
 
 
 @sql_app.command("query", hidden=True)
 def query(
     ctx: typer.Context,
     sql: str | None = typer.Argument(None, help="SQL text (several statements separated by ';')."),
-    file: Path | None = typer.Option(None, "--file", "-f", help="Read the SQL from this file."),
+    file: Path | None = _SQL_FILE,
     dialect: str = _DIALECT,
-    fmt: str | None = _FORMAT,
+    fmt: OutputFormat | None = _FORMAT,
     output: str | None = _OUTPUT,
     no_save: bool = _NO_SAVE,
     database: str = _DATABASE,
     max_rows: int = _MAX_ROWS,
 ) -> None:
     """Run SQL given as an argument or in --file."""
-    if (sql is None) == (file is None):
-        fail('give the SQL as an argument or with --file (one of them): lake sql "SELECT …"')
-    if file is not None:
-        if not file.is_file():
-            fail(f"--file {file}: no such file")
-        sql = file.read_text(encoding="utf-8")
-    assert sql is not None
+    sql = _sql_text(sql, file, how='give the SQL as an argument or with --file (one of them): lake sql "SELECT …"')
     _run(ctx, sql, dialect=dialect, database=database, fmt=fmt, output=output, save=not no_save,
          max_rows=max_rows)
 
@@ -194,7 +218,7 @@ def query(
 def save(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of the saved query."),
-    file: Path | None = typer.Option(None, "--file", "-f", help="SQL file to save."),
+    file: Path | None = _SQL_FILE,
     sql: str | None = typer.Option(None, "--sql", help="SQL text to save (instead of --file)."),
     dialect: str = _DIALECT,
     database: str = _DATABASE,
@@ -204,19 +228,10 @@ def save(
     from catalog.sql import save_query
     from catalog.stores import get_catalog
 
-    if (sql is None) == (file is None):
-        fail("give the SQL with --file F.sql or --sql TEXT (one of them)")
-    if file is not None:
-        if not file.is_file():
-            fail(f"--file {file}: no such file")
-        sql = file.read_text(encoding="utf-8")
-    assert sql is not None
+    sql = _sql_text(sql, file, how="give the SQL with --file F.sql or --sql TEXT (one of them)")
     cli = get_ctx(ctx)
-    try:
-        saved = save_query(get_catalog(cli.settings, cli.profile), name, sql, dialect=dialect,
-                           database=database, description=description)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    saved = save_query(get_catalog(cli.settings, cli.profile), name, sql, dialect=dialect,
+                       database=database, description=description)
     err_console.print(f"saved query {saved.name!r} ({saved.dialect}, database {saved.database})")
 
 
@@ -224,7 +239,7 @@ def save(
 def run(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of a saved query."),
-    fmt: str | None = _FORMAT,
+    fmt: OutputFormat | None = _FORMAT,
     output: str | None = _OUTPUT,
     no_save: bool = _NO_SAVE,
     max_rows: int = _MAX_ROWS,
@@ -234,10 +249,7 @@ def run(
     from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    try:
-        saved = get_saved_query(get_catalog(cli.settings, cli.profile), name)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    saved = get_saved_query(get_catalog(cli.settings, cli.profile), name)
     _run(ctx, saved.sql, dialect=saved.dialect, database=saved.database, fmt=fmt, output=output,
          save=not no_save, max_rows=max_rows)
 
@@ -251,10 +263,7 @@ def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
     from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    try:
-        queries = list_saved_queries(get_catalog(cli.settings, cli.profile))
-    except LakeforgeError as exc:
-        fail(str(exc))
+    queries = list_saved_queries(get_catalog(cli.settings, cli.profile))
     if json_out:
         print_json([q.to_json() for q in queries])
         return
@@ -278,10 +287,7 @@ def history(
     from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    try:
-        rows = QueryHistory(get_catalog(cli.settings, cli.profile), cli.profile).recent(limit, query_id=query_id)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    rows = QueryHistory(get_catalog(cli.settings, cli.profile), cli.profile).recent(limit, query_id=query_id)
     if json_out:
         print_json(rows)
         return

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from infra.cli.context import get_ctx, print_json, run_guarded
+from infra.cli.context import get_ctx, print_json
 
 __all__ = ["register"]
 
@@ -47,9 +47,9 @@ def start(
     cli = get_ctx(ctx)
     options = EndpointOptions(port, read_only, refresh_interval, _overrides(ctx))
     if foreground:
-        run_guarded(exec_foreground, cli.settings, options)
+        exec_foreground(cli.settings, options)
         return
-    result = run_guarded(start_endpoint, cli.settings, options, timeout=timeout)
+    result = start_endpoint(cli.settings, options, timeout=timeout)
     entry = result.entry
     if result.replaced_stale:
         typer.echo("replaced a stale sql-server entry in the state file", err=True)
@@ -66,7 +66,7 @@ def stop(ctx: typer.Context) -> None:
     """Stop the endpoint started by `lake sql-server` (exactly the recorded process tree)."""
     from infra.services.sql_endpoint import stop_endpoint
 
-    outcome, entry = run_guarded(stop_endpoint, get_ctx(ctx).settings.home)
+    outcome, entry = stop_endpoint(get_ctx(ctx).settings.home)
     if outcome == "stopped" and entry:
         _say(f"sql-server stopped (pid {entry.get('pid')}, {entry.get('jdbc_url')})")
     elif outcome == "stale" and entry:
@@ -84,7 +84,7 @@ def status(
     from infra.services.sql_endpoint import endpoint_status, refresh_report
 
     home = get_ctx(ctx).settings.home
-    entry = run_guarded(endpoint_status, home)
+    entry = endpoint_status(home)
     report = refresh_report(home) if entry is not None else None
     if as_json:
         print_json({"endpoint": entry, "last_refresh": report})
@@ -114,7 +114,7 @@ def refresh(
     """Re-expose the catalog now: new/changed tables and views, new Delta snapshots, new files."""
     from infra.services.sql_endpoint import refresh_endpoint
 
-    report = run_guarded(refresh_endpoint, get_ctx(ctx).settings.home, timeout=timeout)
+    report = refresh_endpoint(get_ctx(ctx).settings.home, timeout=timeout)
     if as_json:
         print_json(report)
         return

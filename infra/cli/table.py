@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from infra.cli.context import CliContext, console, fail, get_ctx, print_json
+from infra.cli.context import CliContext, console, get_ctx, print_json
 from infra.cli.importing import ImportMode, SchemaModeChoice, import_progress, import_target
-from lake.delta import DeltaTableStore, check_new_location, table_history, vacuum_table
-from lake.errors import InvalidOptionError, LakeforgeError
+from lake.delta import DeltaTableStore, check_new_location, check_table, table_history, vacuum_table
 from lake.importing import BadRows, SourceFormat
 
 __all__ = ["register", "resolve_table"]
@@ -32,9 +31,9 @@ def resolve_table(cli: CliContext, name: str) -> str:
     return cli.profile.resolve(name)
 
 
-def _store(ctx: typer.Context) -> tuple[CliContext, DeltaTableStore]:
-    cli = get_ctx(ctx)
-    return cli, DeltaTableStore(cli.spark("lakeforge-table"), cli.profile)
+def _store(cli: CliContext) -> DeltaTableStore:
+    """The table store (starts Spark: check the table first, so bad input is said at once)."""
+    return DeltaTableStore(cli.spark("lakeforge-table"), cli.profile)
 
 
 @table_app.command("import")
@@ -106,14 +105,13 @@ def show(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show a table's schema and first rows (optionally at a version)."""
-    cli, store = _store(ctx)
-    try:
-        uri = resolve_table(cli, table)
-        df = store.read(uri, version=version)
-        rows = [r.asDict() for r in df.limit(limit).collect()]
-        snap = store.snapshot(uri, version=version)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    cli = get_ctx(ctx)
+    uri = resolve_table(cli, table)
+    check_table(cli.profile, uri, version=version)  # a missing table or version is said before Spark starts
+    store = _store(cli)
+    df = store.read(uri, version=version)
+    rows = [r.asDict() for r in df.limit(limit).collect()]
+    snap = store.snapshot(uri, version=version)
     if json_out:
         print_json({"table": uri, "version": snap.version(),
                     "schema": [{"name": f.name, "type": f.dataType.simpleString()} for f in df.schema],
@@ -148,11 +146,8 @@ def history(
 ) -> None:
     """Commit history, newest first (read from the Delta log; no Spark)."""
     cli = get_ctx(ctx)
-    try:
-        uri = resolve_table(cli, table)
-        entries = table_history(cli.profile, uri)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    uri = resolve_table(cli, table)
+    entries = table_history(cli.profile, uri)
     if json_out:
         print_json(entries)
         return
@@ -173,11 +168,10 @@ def optimize(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Bin-pack small files into files of about the target size (one commit)."""
-    cli, store = _store(ctx)
-    try:
-        res = store.optimize(resolve_table(cli, table), target_size_mb=target_size_mb)
-    except LakeforgeError as exc:
-        fail(str(exc))
+    cli = get_ctx(ctx)
+    uri = resolve_table(cli, table)
+    check_table(cli.profile, uri)
+    res = _store(cli).optimize(uri, target_size_mb=target_size_mb)
     print_json(res.__dict__) if json_out else console.print(
         f"optimized {res.table}: {res.files_removed} files → {res.files_added} (version {res.version})"
     )
@@ -186,7 +180,8 @@ def optimize(
 @table_app.command("vacuum")
 def vacuum(
     ctx: typer.Context, table: str = typer.Argument(...),
-    retain_hours: float = typer.Option(168, "--retain-hours", help="Keep files removed less than this long ago."),
+    retain_hours: float = typer.Option(
+        168, "--retain-hours", min=0, help="Keep files removed less than this long ago (hours, >= 0)."),
     dry_run: bool = typer.Option(False, "--dry-run"),
     force: bool = typer.Option(False, "--force", help="Allow a retention below delta.vacuum_min_retention_hours "
                                "(older versions can then no longer be read)."),
@@ -199,13 +194,8 @@ def vacuum(
     """
     cli = get_ctx(ctx)
     minimum = cli.settings.vacuum_min_retention_hours
-    try:
-        res = vacuum_table(cli.profile, resolve_table(cli, table), retain_hours=retain_hours, dry_run=dry_run,
-                           force=force, min_retention_hours=minimum)
-    except InvalidOptionError as exc:
-        fail(f"--retain-hours: expected {exc.expected}, got {retain_hours:g}")
-    except LakeforgeError as exc:
-        fail(str(exc))
+    res = vacuum_table(cli.profile, resolve_table(cli, table), retain_hours=retain_hours, dry_run=dry_run,
+                       force=force, min_retention_hours=minimum)
     if json_out:
         print_json(res.__dict__)
         return

@@ -9,13 +9,16 @@ from lake.delta.errors import (
     InvalidWriteError,
     LocationNotEmptyError,
     MergeError,
+    NotADeltaTableError,
     RetentionTooShortError,
     SchemaMismatchError,
     TableExistsError,
     TableNotFoundError,
+    TableProtocolError,
+    VersionNotFoundError,
     VersionVacuumedError,
 )
-from lake.delta.maintenance import PurgeResult, VacuumResult, purge_table, table_history, vacuum_table
+from lake.delta.maintenance import PurgeResult, VacuumResult, check_table, purge_table, table_history, vacuum_table
 from lake.delta.store import DeltaTableStore, WriteMode, WriteResult
 
 __all__ = [
@@ -27,17 +30,21 @@ __all__ = [
     "InvalidWriteError",
     "LocationNotEmptyError",
     "MergeError",
+    "NotADeltaTableError",
     "PurgeResult",
     "RetentionTooShortError",
     "ScanPlan",
     "SchemaMismatchError",
     "TableExistsError",
     "TableNotFoundError",
+    "TableProtocolError",
     "VacuumResult",
+    "VersionNotFoundError",
     "VersionVacuumedError",
     "WriteMode",
     "WriteResult",
     "check_new_location",
+    "check_table",
     "purge_table",
     "table_history",
     "vacuum_table",

@@ -65,19 +65,25 @@ def check_new_location(profile: StorageProfile, uri: str) -> str:
     Cheap: one non-recursive listing; partition folders are walked only when every other entry
     is ours, and only up to a few of them.
     """
+    from lake.delta.translate import delta_errors
+
     fs, path = profile.filesystem(), profile.fs_path(uri).rstrip("/")
-    info = fs.get_file_info(path)
-    if info.type == pafs.FileType.File:
-        raise LocationNotEmptyError(uri, [info.base_name], 1)
-    if info.type == pafs.FileType.NotFound:
-        return EMPTY
-    listing = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-    entries = [e for e in listing if e.base_name != "_delta_log"]
-    if not entries or (len(entries) < len(listing) and DeltaTable.is_deltatable(
-            uri, storage_options=profile.storage_options() or None)):
-        return EMPTY
-    if _only_writer_files(fs, entries):
-        return WRITER_FILES
+    with delta_errors(profile, uri):
+        info = fs.get_file_info(path)
+        if info.type == pafs.FileType.File:
+            raise LocationNotEmptyError(uri, [info.base_name], 1)
+        if info.type == pafs.FileType.NotFound:
+            problem = profile.diagnose(uri)  # nothing there: the bucket or a parent may be the reason
+            if problem is not None:
+                raise problem
+            return EMPTY
+        listing = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+        entries = [e for e in listing if e.base_name != "_delta_log"]
+        if not entries or (len(entries) < len(listing) and DeltaTable.is_deltatable(
+                uri, storage_options=profile.storage_options() or None)):
+            return EMPTY
+        if _only_writer_files(fs, entries):
+            return WRITER_FILES
     names = sorted(f"{e.base_name}/" if e.type == pafs.FileType.Directory else e.base_name for e in entries)
     raise LocationNotEmptyError(uri, names[:_SHOWN], len(names))
 

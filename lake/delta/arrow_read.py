@@ -24,8 +24,12 @@ def read_arrow(
     uri: str, profile: StorageProfile, *, version: int | None = None, columns: Sequence[str] | None = None
 ) -> pa.Table:
     """The rows of the Delta table at ``uri`` (optionally at ``version``, only ``columns``)."""
-    dt = DeltaTable(profile.resolve(uri), storage_options=profile.storage_options() or None, version=version)
-    return snapshot_to_arrow(dt, profile, columns=columns)
+    from lake.delta.translate import delta_errors
+
+    location = profile.resolve(uri)
+    with delta_errors(profile, location):
+        dt = DeltaTable(location, storage_options=profile.storage_options() or None, version=version)
+        return snapshot_to_arrow(dt, profile, columns=columns)
 
 
 def snapshot_to_arrow(dt: DeltaTable, profile: StorageProfile, *, columns: Sequence[str] | None = None) -> pa.Table:

@@ -13,10 +13,13 @@ __all__ = [
     "InvalidWriteError",
     "LocationNotEmptyError",
     "MergeError",
+    "NotADeltaTableError",
     "RetentionTooShortError",
     "SchemaMismatchError",
     "TableExistsError",
     "TableNotFoundError",
+    "TableProtocolError",
+    "VersionNotFoundError",
     "VersionVacuumedError",
 ]
 
@@ -40,22 +43,44 @@ class TableExistsError(DeltaStoreError):
 
 
 class SchemaMismatchError(DeltaStoreError):
-    """The data's schema does not fit the table's and evolution was not requested."""
+    """The data's schema does not fit the table's and evolution was not requested.
 
-    template = "{table}: column {column!r} {reason} (data type {shown_from}, table type {shown_to})"
+    ``column`` is ``None`` when delta-rs refused the schema without naming a column.
+    """
+
+    template = "{table}: {subject}{reason}{types}"
     table: str
-    column: str
+    column: str | None
     from_type: str | None
     to_type: str | None
     reason: str
 
     @property
-    def shown_from(self) -> str:
-        return self.from_type or "-"
+    def subject(self) -> str:
+        return f"column {self.column!r} " if self.column is not None else "the data's schema does not fit the table's: "
 
     @property
-    def shown_to(self) -> str:
-        return self.to_type or "-"
+    def types(self) -> str:
+        if self.column is None:
+            return ""
+        return f" (data type {self.from_type or '-'}, table type {self.to_type or '-'})"
+
+
+class NotADeltaTableError(TableNotFoundError):
+    """The location holds files but no Delta log: a raw folder, not a Delta table."""
+
+    template = (
+        "{table} holds files but no _delta_log/: it is not a Delta table (a raw folder is read "
+        "through the catalog after `lake crawl`; `lake table import` turns files into a Delta table)"
+    )
+
+
+class TableProtocolError(DeltaStoreError):
+    """The table's log cannot be read or written by this delta-rs (protocol, features, corrupt log)."""
+
+    template = "{table}: the Delta log cannot be used: {reason}"
+    table: str
+    reason: str
 
 
 class InvalidWriteError(DeltaStoreError):
@@ -117,6 +142,15 @@ class RetentionTooShortError(DeltaStoreError):
     table: str
     retain_hours: float
     minimum: float
+
+
+class VersionNotFoundError(DeltaStoreError):
+    """Time travel to a version the table never had."""
+
+    template = "{table} has no version {version}: its latest version is {latest}"
+    table: str
+    version: int
+    latest: int
 
 
 class VersionVacuumedError(DeltaStoreError):

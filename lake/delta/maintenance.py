@@ -28,14 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 from deltalake import DeltaTable
-from deltalake.exceptions import TableNotFoundError as _DeltaMissing
+from deltalake.exceptions import DeltaError
 from deltalake.transaction import CommitProperties
 
 from lake.delta._log import read_log
 from lake.delta._ownership import CREATED_IN, EMPTY, WRITER_FILES, find_orphans
-from lake.delta.errors import RetentionTooShortError, TableNotFoundError
+from lake.delta.errors import RetentionTooShortError
+from lake.delta.translate import delta_errors
 from lake.errors import InvalidOptionError
 from lake.storage import StorageProfile
+from lake.storage.translate import storage_errors
 
 if TYPE_CHECKING:
     from lake.delta.store import DeltaTableStore
@@ -46,6 +48,7 @@ __all__ = [
     "PurgeResult",
     "VacuumResult",
     "check_retention",
+    "check_table",
     "optimize",
     "purge_table",
     "table_history",
@@ -93,8 +96,9 @@ class PurgeResult:
 def optimize(store: DeltaTableStore, table: str, *, target_size_mb: int = 128) -> OptimizeResult:
     """Bin-pack small files into files of about ``target_size_mb`` in one commit (data unchanged)."""
     dt = store.snapshot(table)
-    metrics = dt.optimize.compact(target_size=target_size_mb * 1024 * 1024)
-    dt.update_incremental()
+    with delta_errors(store.profile, store.uri(table)):
+        metrics = dt.optimize.compact(target_size=target_size_mb * 1024 * 1024)
+        dt.update_incremental()
     return OptimizeResult(
         store.uri(table), dt.version(),
         files_removed=int(metrics.get("numFilesRemoved", 0)),
@@ -104,16 +108,38 @@ def optimize(store: DeltaTableStore, table: str, *, target_size_mb: int = 128) -
 
 
 def _open(profile: StorageProfile, uri: str, *, without_files: bool = False) -> DeltaTable:
-    try:
+    with delta_errors(profile, uri):
         return DeltaTable(uri, storage_options=profile.storage_options() or None, without_files=without_files)
-    except _DeltaMissing:
-        raise TableNotFoundError(uri) from None
+
+
+def check_table(profile: StorageProfile, table: str, *, version: int | None = None) -> int:
+    """The version a read of ``table`` (a path or URI; at ``version``) would see, checked without Spark.
+
+    Raises what a read would: no table there (:class:`~lake.delta.errors.TableNotFoundError`, or
+    the storage error), no such version, or a version whose files VACUUM deleted.
+    """
+    from lake.delta._travel import check_version_files
+    from lake.delta.translate import time_travel_error
+
+    uri = profile.resolve(table)
+    dt = _open(profile, uri, without_files=version is None)
+    if version is None:
+        return dt.version()
+    with delta_errors(profile, uri):
+        try:
+            dt.load_as_version(version)
+        except DeltaError as exc:
+            raise time_travel_error(profile, uri, version, None, exc) from None
+        check_version_files(profile, uri, dt)
+    return version
 
 
 def table_history(profile: StorageProfile, table: str, limit: int | None = None) -> list[dict[str, Any]]:
     """Commit history of the table at ``table`` (a path or URI), newest first; no Spark involved."""
     uri = profile.resolve(table)
-    return _open(profile, uri, without_files=True).history(limit)
+    dt = _open(profile, uri, without_files=True)
+    with delta_errors(profile, uri):
+        return dt.history(limit)
 
 
 def check_retention(table: str, retain_hours: float, *, force: bool, min_retention_hours: float,
@@ -147,19 +173,20 @@ def vacuum_table(
         return VacuumResult(uri, [], dry_run, retain_hours)
     fs, root = profile.filesystem(), profile.fs_path(uri).rstrip("/")
     now_ms = int(time.time() * 1000)
-    orphans = _orphans(fs, root, uri, dt, older_than_ms=now_ms - int(hours) * 3_600_000)
-    meta = {
-        "lakeforge.operation": "VACUUM",
-        "lakeforge.vacuum.retainHours": f"{retain_hours:g}",
-        "lakeforge.vacuum.forced": str(bool(force and retain_hours < min_retention_hours)).lower(),
-        "lakeforge.vacuum.orphanFiles": str(len(orphans)),
-    }
-    removed = dt.vacuum(
-        retention_hours=int(hours), dry_run=dry_run, enforce_retention_duration=False, full=False,
-        commit_properties=CommitProperties(custom_metadata=meta),
-    )
-    if not dry_run:
-        _delete(fs, (f"{root}/{o}" for o in orphans))
+    with delta_errors(profile, uri):
+        orphans = _orphans(fs, root, uri, dt, older_than_ms=now_ms - int(hours) * 3_600_000)
+        meta = {
+            "lakeforge.operation": "VACUUM",
+            "lakeforge.vacuum.retainHours": f"{retain_hours:g}",
+            "lakeforge.vacuum.forced": str(bool(force and retain_hours < min_retention_hours)).lower(),
+            "lakeforge.vacuum.orphanFiles": str(len(orphans)),
+        }
+        removed = dt.vacuum(
+            retention_hours=int(hours), dry_run=dry_run, enforce_retention_duration=False, full=False,
+            commit_properties=CommitProperties(custom_metadata=meta),
+        )
+        if not dry_run:
+            _delete(fs, (f"{root}/{o}" for o in orphans))
     return VacuumResult(uri, sorted([*removed, *orphans]), dry_run, retain_hours, orphans)
 
 
@@ -187,12 +214,13 @@ def purge_table(profile: StorageProfile, table: str) -> PurgeResult:
     uri = profile.resolve(table)
     fs, root = profile.filesystem(), profile.fs_path(uri).rstrip("/")
     log_dir = f"{root}/_delta_log"
-    if fs.get_file_info(log_dir).type == pafs.FileType.NotFound:
-        return PurgeResult(uri, 0, False)
-    index = read_log(fs, root, uri)
-    deleted = _delete(fs, (f"{root}/{rel}" for rel in index.files))
-    fs.delete_dir(log_dir)
-    _remove_empty_dirs(fs, root, {f"{root}/{rel}".rsplit("/", 1)[0] for rel in index.files})
+    with storage_errors(profile, uri):
+        if fs.get_file_info(log_dir).type == pafs.FileType.NotFound:
+            return PurgeResult(uri, 0, False)
+        index = read_log(fs, root, uri)
+        deleted = _delete(fs, (f"{root}/{rel}" for rel in index.files))
+        fs.delete_dir(log_dir)
+        _remove_empty_dirs(fs, root, {f"{root}/{rel}".rsplit("/", 1)[0] for rel in index.files})
     return PurgeResult(uri, deleted, True)
 
 

@@ -48,7 +48,6 @@ from lake.delta.errors import (
     InvalidWriteError,
     LocationNotEmptyError,
     TableExistsError,
-    TableNotFoundError,
 )
 from lake.delta.maintenance import (
     DEFAULT_MIN_RETENTION_HOURS,
@@ -62,6 +61,7 @@ from lake.delta.maintenance import (
 from lake.delta.maintenance import optimize as _optimize
 from lake.delta.merge import MergeResult
 from lake.delta.merge import merge as _merge
+from lake.delta.translate import first_line, missing_table, time_travel_error, translating
 from lake.storage import StorageProfile
 from lake.storage import uris as _uris
 
@@ -92,11 +92,13 @@ class _Files:
     rows: int
 
 
+@translating
 class DeltaTableStore:
     """Read and write Delta tables of one lake (a storage profile) with one SparkSession.
 
     ``vacuum_min_retention_hours`` is the shortest VACUUM retention allowed without ``force``
-    (the setting ``delta.vacuum_min_retention_hours``).
+    (the setting ``delta.vacuum_min_retention_hours``). Every public method raises lakeforge
+    errors only: delta-rs, storage and Spark errors are translated (:mod:`lake.delta.translate`).
     """
 
     def __init__(
@@ -138,10 +140,10 @@ class DeltaTableStore:
             elif timestamp is not None:
                 dt.load_as_version(timestamp)
         except _DeltaMissing:
-            raise TableNotFoundError(uri) from None
+            raise missing_table(self.profile, uri) from None
         except DeltaError as exc:
             if version is not None or timestamp is not None:
-                raise InvalidWriteError(uri, f"cannot time travel to {version or timestamp}: {exc}") from None
+                raise time_travel_error(self.profile, uri, version, timestamp, exc) from None
             raise
         if version is not None or timestamp is not None:
             check_version_files(self.profile, uri, dt)
@@ -324,8 +326,10 @@ class DeltaTableStore:
                 commit_properties=props,
             )
         except DeltaError as exc:
-            if mode in ("append", "overwrite") and "exist" in str(exc).lower():
-                return None
+            if DeltaTable.is_deltatable(uri, storage_options=self._opts()):  # another writer created it first
+                if mode in ("append", "overwrite"):
+                    return None
+                raise TableExistsError(uri) from None
             raise _commit_error(uri, None, exc) from None
         return 0
 
@@ -534,10 +538,10 @@ def _props(
 
 
 def _commit_error(uri: str, version: int | None, exc: Exception) -> Exception:
-    text = str(exc)
-    if isinstance(exc, CommitFailedError) or "conflict" in text.lower() or "concurrent" in text.lower():
-        return ConcurrentCommitError(uri, version, text.splitlines()[0] if text else type(exc).__name__)
-    return InvalidWriteError(uri, f"commit failed: {text.splitlines()[0] if text else exc!r}")
+    """By type: delta-rs raises ``CommitFailedError`` for conflicts, existing versions and exhausted retries."""
+    if isinstance(exc, CommitFailedError):
+        return ConcurrentCommitError(uri, version, first_line(exc))
+    return InvalidWriteError(uri, f"commit failed: {first_line(exc)}")
 
 
 def data_schema_fields(schema: pa.Schema, pcols: Sequence[str]) -> list[pa.Field]:

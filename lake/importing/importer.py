@@ -22,6 +22,7 @@ from lake.importing.sources import open_source
 from lake.importing.staging import staged
 from lake.storage import StorageProfile
 from lake.storage import uris as _uris
+from lake.storage.translate import check_location, storage_errors
 
 if TYPE_CHECKING:
 
@@ -81,6 +82,7 @@ def import_file(
     fmt = fmt or SourceFormat.for_path(source)
     options = csv or CsvOptions()
     src = open_source(source, fmt, options, profile)
+    check_location(profile, table)  # a missing bucket or a file in the way: said before reading the source
     total = src.total_bytes
     rows = 0
 
@@ -127,8 +129,9 @@ def _quarantine(profile: StorageProfile, table: str, source: str, bad: Sequence[
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         uri = _uris.join(profile.lake_uri, "_quarantine", "import", leaf, f"{stamp}.jsonl")
     fs, path = profile.filesystem(), profile.fs_path(uri)
-    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    with fs.open_output_stream(path) as out:
-        for file, row in bad:
-            out.write((json.dumps({"source": source, "file": file, **row.to_json()}) + "\n").encode())
+    with storage_errors(profile, uri.rsplit("/", 1)[0]):
+        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        with fs.open_output_stream(path) as out:
+            for file, row in bad:
+                out.write((json.dumps({"source": source, "file": file, **row.to_json()}) + "\n").encode())
     return uri

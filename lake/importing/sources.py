@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,11 @@ class Source:
                 else:
                     yield from pq.ParquetFile(handle).iter_batches(batch_size=100_000)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+            if self.fmt is SourceFormat.JSON and isinstance(exc, pa.ArrowInvalid):
+                bad = _first_bad_json_line(self.fs, path)
+                if bad is not None:
+                    raise SourceReadError(shown, f"line {bad[0]} is not a JSON object: {bad[1]} "
+                                                 "(JSON sources hold one object per line)") from None
             reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise SourceReadError(shown, f"not valid {self.fmt.value}: {reason}") from None
 
@@ -109,6 +116,24 @@ def open_source(path: str, fmt: SourceFormat, csv: CsvOptions, profile: StorageP
     if not files:
         raise SourceReadError(path, "the folder holds no non-empty data files")
     return Source(fs, files, path, fmt, csv)
+
+
+def _first_bad_json_line(fs: pafs.FileSystem, path: str) -> tuple[int, str] | None:
+    """``(line number, what is wrong)`` of the first line that is not a JSON object, if any.
+
+    pyarrow reports a row within a block; Python's decoder gives the line and column.
+    """
+    with fs.open_input_stream(path) as stream, io.TextIOWrapper(stream, encoding="utf-8") as text:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return number, f"{exc.msg} at column {exc.colno}"
+            if not isinstance(value, dict):
+                return number, f"a JSON {type(value).__name__}, not an object"
+    return None
 
 
 def _offset(on_bytes: Callable[[int], None] | None, base: int) -> Callable[[int], None] | None:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from lake.storage import StorageProfile
 from lake.storage import uris as _uris
+from lake.storage.translate import storage_errors
 
 __all__ = ["StagedFiles", "spark_compatible", "staged"]
 
@@ -27,26 +28,30 @@ class StagedFiles:
         self.files = 0
 
     def write(self, batches: Iterable[pa.RecordBatch]) -> None:
+        """Write ``batches``; storage failures are lakeforge errors, the source's errors its own."""
         fs, root = self.profile.filesystem(), self.profile.fs_path(self.uri)
-        fs.create_dir(root, recursive=True)
+        with storage_errors(self.profile, self.uri):
+            fs.create_dir(root, recursive=True)
         writer: pq.ParquetWriter | None = None
         in_file = 0
         try:
             for batch in batches:
                 batch = spark_compatible(batch)
-                if writer is None or in_file >= _ROWS_PER_FILE:
-                    if writer is not None:
-                        writer.close()
-                    writer = pq.ParquetWriter(fs.open_output_stream(f"{root}/part-{self.files:05d}.parquet"),
-                                              batch.schema)
-                    self.files += 1
-                    in_file = 0
-                writer.write_batch(batch)
+                with storage_errors(self.profile, self.uri):
+                    if writer is None or in_file >= _ROWS_PER_FILE:
+                        if writer is not None:
+                            writer.close()
+                        writer = pq.ParquetWriter(fs.open_output_stream(f"{root}/part-{self.files:05d}.parquet"),
+                                                  batch.schema)
+                        self.files += 1
+                        in_file = 0
+                    writer.write_batch(batch)
                 in_file += batch.num_rows
                 self.rows += batch.num_rows
         finally:
             if writer is not None:
-                writer.close()
+                with storage_errors(self.profile, self.uri):
+                    writer.close()
 
     def remove(self) -> None:
         fs, root = self.profile.filesystem(), self.profile.fs_path(self.uri)

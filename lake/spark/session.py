@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.config import Settings, is_secret_key
+from lake.spark.errors import SparkStartError
 from lake.spark.jars import ensure_s3a_jars
+from lake.spark.master import check_master
 from lake.storage import StorageProfile, get_profile
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["LOG4J_CONFIG", "build_spark", "masked_conf", "spark_conf", "spark_home", "submit_args"]
+__all__ = [
+    "LOG4J_CONFIG", "build_spark", "masked_conf", "spark_conf", "spark_home", "spark_log_path", "submit_args",
+]
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
@@ -87,14 +91,61 @@ def build_spark(
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    conf = spark_conf(settings, profile, app_name=app_name)
     builder = SparkSession.builder
     if not _inside_spark_submit():
-        builder = builder.master(master or settings.spark.master)
-    for key, value in spark_conf(settings, profile, app_name=app_name).items():
+        chosen = master or settings.spark.master
+        check_master(chosen)
+        _start_jvm({**conf, "spark.master": chosen}, spark_log_path(settings))
+        builder = builder.master(chosen)
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.spark.log_level)
     return spark
+
+
+def spark_log_path(settings: Settings) -> Path:
+    """Where the in-process Spark JVM writes its log and everything else it prints on stderr."""
+    return settings.home / "logs" / "spark.log"
+
+
+def _start_jvm(conf: dict[str, str], log: Path) -> None:
+    """Start the driver JVM with its stderr in ``log``, unless this process already has one.
+
+    Spark's own output — log4j, executor errors, Python worker tracebacks and the JVM's
+    ``WARNING: Using incubator modules`` — then goes to the log, not the user's terminal.
+    A JVM that exits at start-up (e.g. ``driver_memory = "lots"``) is a :class:`SparkStartError`.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.java_gateway import launch_gateway
+
+    # pyspark's own getOrCreate() decides with these class attributes too: one JVM per process.
+    if SparkContext._gateway is not None or SparkContext._active_spark_context is not None:
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    spark_conf = SparkConf(loadDefaults=False).setAll(list(conf.items()))
+    with log.open("ab") as sink:  # the child keeps its own copy of the descriptor
+        start = sink.tell()
+        try:
+            gateway = launch_gateway(spark_conf, popen_kwargs={"stderr": sink})
+        except PySparkRuntimeError as exc:
+            if exc.getCondition() != "JAVA_GATEWAY_EXITED":
+                raise
+            raise SparkStartError(_first_line_after(log, start) or "the JVM exited", str(log)) from None
+    SparkContext(conf=spark_conf, gateway=gateway)
+
+
+def _first_line_after(path: Path, offset: int) -> str:
+    """The first non-empty line written to ``path`` after ``offset`` (what a failed JVM said first)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            text = fh.read(64 * 1024).decode(errors="replace")
+    except OSError:
+        return ""
+    return next((line.strip()[:300] for line in text.splitlines() if line.strip()), "")
 
 
 def _inside_spark_submit() -> bool:

@@ -60,6 +60,12 @@ class StorageProfile(Protocol):
         """Raise :class:`StorageUnreachableError` if the lake cannot be reached."""
         ...
 
+    def diagnose(self, uri: str) -> StorageError | None:
+        """What stops any use of the location ``uri`` (a missing bucket, access denied, an
+        unreachable endpoint, a path component that is a file), found by one cheap probe; ``None``
+        when nothing does."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description with credentials masked."""
         ...

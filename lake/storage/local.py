@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import pyarrow.fs as pafs
 
 from lake.storage import uris
-from lake.storage.errors import StorageError, StorageUnreachableError
+from lake.storage.errors import AccessDeniedError, PathIsFileError, StorageError, StorageUnreachableError
 
 __all__ = ["LocalProfile"]
 
@@ -67,12 +68,33 @@ class LocalProfile:
         return self.resolve(uri)
 
     def ensure_lake(self) -> None:
+        problem = self.diagnose(self.lake_uri)
+        if problem is not None:
+            raise problem
         self.root.mkdir(parents=True, exist_ok=True)
 
     def check(self) -> None:
         parent = self.root if self.root.exists() else self.root.parent
         if not os.access(parent, os.W_OK):
             raise StorageUnreachableError(str(self.root), "directory is not writable")
+
+    def diagnose(self, uri: str) -> StorageError | None:
+        path = Path(self.resolve(uri))
+        for candidate in (path, *path.parents):
+            try:
+                st = candidate.stat()
+            except FileNotFoundError:
+                continue
+            except NotADirectoryError:  # a parent further up is a file: keep climbing to it
+                continue
+            except PermissionError:
+                return AccessDeniedError(str(candidate), "permission denied")
+            if not stat.S_ISDIR(st.st_mode):
+                return PathIsFileError(str(candidate))
+            if not os.access(candidate, os.R_OK | os.X_OK):
+                return AccessDeniedError(str(candidate), "directory is not readable")
+            return None
+        return None
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,8 @@ import pyarrow.fs as pafs
 
 from lake.config import Secret
 from lake.storage import uris
-from lake.storage.errors import StorageError, StorageUnreachableError
+from lake.storage.errors import BucketNotFoundError, StorageError, StorageUnreachableError
+from lake.storage.translate import from_botocore, storage_errors
 
 __all__ = ["S3AFixes", "S3Profile"]
 
@@ -159,21 +160,25 @@ class S3Profile:
         return boto3.client(service, config=cfg, **self.boto3_kwargs())
 
     def ensure_lake(self) -> None:
-        from botocore.exceptions import ClientError, EndpointConnectionError
-
-        s3 = self.client()
-        try:
-            s3.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in ("404", "NoSuchBucket", "NotFound"):
-                raise StorageError(f"bucket {self.bucket}: {code or exc}") from None
+        problem = self.diagnose(self.lake_uri)
+        if isinstance(problem, BucketNotFoundError):
             kwargs: dict[str, Any] = {"Bucket": self.bucket}
             if self.region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-            s3.create_bucket(**kwargs)
-        except EndpointConnectionError as exc:
-            raise StorageUnreachableError(self.endpoint_url or "aws", str(exc)) from None
+            with storage_errors(self, self.lake_uri):
+                self.client().create_bucket(**kwargs)
+        elif problem is not None:
+            raise problem
+
+    def diagnose(self, uri: str) -> StorageError | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket = uris.split_s3(self.resolve(uri))[0]
+        try:
+            self.client().head_bucket(Bucket=bucket)
+        except (ClientError, BotoCoreError) as exc:
+            return from_botocore(exc, bucket=bucket, endpoint=self.endpoint_url or "aws", path=uri)
+        return None
 
     def check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

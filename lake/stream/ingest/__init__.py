@@ -11,7 +11,7 @@ from lake.stream.ingest.config import (
     IngestConfig,
 )
 from lake.stream.ingest.errors import CheckpointResetError, IngestError
-from lake.stream.ingest.job import IngestQueryError, run_ingest, start_ingest, stop_gracefully
+from lake.stream.ingest.job import IngestQueryError, check_sources, run_ingest, start_ingest, stop_gracefully
 from lake.stream.ingest.metrics import METRICS_SCHEMA, BatchMetrics, MetricsTable, progress_line
 from lake.stream.ingest.parse import (
     ERROR_TYPES,
@@ -44,6 +44,7 @@ __all__ = [
     "LostRecords",
     "MetricsTable",
     "ParsedBatch",
+    "check_sources",
     "coerce_objects",
     "hour_partition",
     "infer_type",

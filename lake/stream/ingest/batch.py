@@ -1,7 +1,9 @@
 """One micro-batch, written so that replaying it gives exactly the same lake.
 
 Order: raw zone (deterministic objects, overwritten on replay) → bronze (idempotent Delta
-transaction) → metrics (same transaction id). A crash anywhere leaves the batch
+transaction) → metrics (same transaction id) → the batch's malformed-record count as a
+``kind="raw"`` row of ``quality.results`` for the bronze table (same transaction id, so the
+raw stage counts in the quality results exactly once per batch). A crash anywhere leaves the batch
 uncommitted in the checkpoint; Spark replays it with the same offsets, hence the same
 records, and every step converges to the single result.
 """
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from lake.etl.results_table import ResultsTable
+from lake.quality import raw_error_result
 from lake.stream.ingest.bronze import BronzeWriter
 from lake.stream.ingest.config import IngestConfig
 from lake.stream.ingest.metrics import BatchMetrics, MetricsTable, lost_text
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["FAULT_ENV", "BatchProcessor", "IngestTotals"]
 
 FAULT_ENV = "LAKE_INGEST_FAULT"  # "<stage>:<batch id>": SIGKILL self after that stage (tests)
-_STAGES = ("read", "raw", "bronze", "metrics")
+_STAGES = ("read", "raw", "bronze", "metrics", "quality")
 
 
 @dataclass
@@ -112,6 +116,7 @@ class BatchProcessor:
         self._bound = threading.Event()
         self._bronze: BronzeWriter | None = None
         self._metrics: MetricsTable | None = None
+        self._results: ResultsTable | None = None
         self._fault = _fault_point()
 
     def bind(self, query_id: str) -> None:
@@ -186,9 +191,23 @@ class BatchProcessor:
         m.duration_ms = _ms(time.monotonic() - clock)
         metrics_table.append(m)
         self._maybe_crash("metrics", batch_id)
+        self._record_raw_errors(m)
+        self._maybe_crash("quality", batch_id)
         self.totals.add(m)
         if self.progress is not None:
             self.progress(m)
+
+    def _record_raw_errors(self, m: BatchMetrics) -> None:
+        """Malformed records of the batch (set aside under raw/_errors/) as a quality result of bronze."""
+        cfg = self.config
+        if self._results is None:
+            self._results = ResultsTable(self.profile)
+        result = raw_error_result(
+            f"{m.started_at:%Y%m%dT%H%M%SZ}-{cfg.job}-b{m.batch_id}", cfg.bronze_catalog_name, cfg.stream,
+            m.error_records, evaluated=m.records_in, seconds=m.read_ms / 1000, prefix=cfg.raw_prefix,
+            details={"job": cfg.job, "query_id": m.query_id, "batch_id": m.batch_id},
+        )
+        self._results.append([result], app_id=self.app_id, version=m.batch_id)
 
     @staticmethod
     def _fill_stream_facts(

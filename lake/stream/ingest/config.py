@@ -89,10 +89,18 @@ class IngestConfig:
     def bronze_table(self) -> str:
         return f"{self.bronze_prefix}/{self.stream}"
 
+    @property
+    def bronze_catalog_name(self) -> str:
+        """``bronze.<stream>`` (the stream name made a valid table name)."""
+        name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in self.stream).lower()
+        return f"bronze.{name}"
+
     def catalog_tables(self) -> dict[str, str]:
         """The catalog names of the Delta tables this job writes (``db.table`` → path)."""
-        name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in self.stream).lower()
-        return {f"bronze.{name}": self.bronze_table, "ops.ingest_metrics": self.metrics_table}
+        from lake.etl.spec import RESULTS_LOCATION
+
+        return {self.bronze_catalog_name: self.bronze_table, "ops.ingest_metrics": self.metrics_table,
+                "quality.results": RESULTS_LOCATION}
 
     @property
     def checkpoint(self) -> str:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from lake.storage import StorageProfile
 
-__all__ = ["IngestQueryError", "run_ingest", "start_ingest", "stop_gracefully"]
+__all__ = ["IngestQueryError", "check_sources", "run_ingest", "start_ingest", "stop_gracefully"]
 
 _LAKE_ERROR = re.compile(r"\b(lake\.[\w.]+?\.(\w+(?:Error|Exception))): (.+)")
 _STOP_WAIT_SECONDS = 120
@@ -45,6 +45,19 @@ def _reason(exc: BaseException) -> str:
         return f"{name}: {message.strip()}"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0][:500] if lines else type(exc).__name__
+
+
+def check_sources(profile: StorageProfile, config: IngestConfig, *, timeout_seconds: float = 15.0) -> None:
+    """Before Spark starts: the lake is there (its bucket is created, as :func:`run_ingest` does) and the
+    stream exists; else their one-line errors."""
+    from dataclasses import replace
+
+    from lake.stream.kinesis.client import KinesisClient
+    from lake.stream.kinesis.options import KinesisOptions
+
+    profile.ensure_lake()
+    options = KinesisOptions.from_options(kinesis_options(profile.boto3_kwargs(), config.stream))
+    KinesisClient(replace(options, retry_timeout_seconds=timeout_seconds)).describe_summary()
 
 
 def start_ingest(

@@ -160,8 +160,12 @@ class KinesisProducer:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def describe(self) -> dict[str, Any] | None:
-        """The stream's summary, or None when the stream does not exist."""
-        from botocore.exceptions import ClientError
+        """The stream's summary, or None when the stream does not exist.
+
+        A transient failure (throttling, no connection) is retried by :meth:`_call`, which
+        ends in :class:`KinesisUnavailableError`; any other is a :class:`KinesisRequestError`.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return dict(
@@ -169,7 +173,7 @@ class KinesisProducer:
                     "StreamDescriptionSummary"
                 ]
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_parts(exc)[0] == "ResourceNotFoundException":
                 return None
             if not is_transient(exc):

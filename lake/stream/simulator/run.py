@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lake.errors import LakeforgeError
 from lake.stream.simulator.base import format_event_time
 from lake.stream.simulator.batching import Batcher, Entry
 from lake.stream.simulator.config import SimulatorConfig
@@ -73,9 +74,12 @@ class SimulationSummary:
     effective_rate: float = 0.0
     ground_truth: str | None = None
     error: str | None = None
+    failure: LakeforgeError | None = field(default=None, repr=False, compare=False)  # the error behind ``error``
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("failure")
+        return out
 
 
 class _Run:
@@ -194,6 +198,7 @@ class _Run:
                 self._first_acceptance(em, False)
         if result.error is not None and s.error is None:
             s.error = str(result.error)
+            s.failure = result.error
 
     def _count_valid(self, em: Emission, shard_id: str, sequence_number: str) -> None:
         s, truth = self.summary, em.truth

@@ -110,9 +110,10 @@ def test_s3_listing_is_paginated_and_concurrent_without_losing_or_repeating_keys
 
 def test_a_missing_include_path_is_a_listing_error(tmp_path: Any, moto_endpoint: str) -> None:
     from lake.storage import LocalProfile, moto_profile
+    from lake.storage.errors import BucketNotFoundError
 
     with pytest.raises(ListingError, match="no such directory"):
         list(make_lister(LocalProfile(tmp_path), str(tmp_path / "nope")).walk())
     profile = moto_profile(moto_endpoint, "s3://no-such-bucket-here/x")
-    with pytest.raises(ListingError, match="NoSuchBucket"):
+    with pytest.raises(BucketNotFoundError, match="bucket 'no-such-bucket-here' does not exist"):
         list(make_lister(profile, profile.lake_uri).walk())

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from catalog.crawler import Crawler, CrawlerDefinition, CrawlHistory, FileSystemReader
+from lake.storage.errors import AccessDeniedError
 
 
 class VanishingReader:
@@ -43,8 +44,9 @@ def test_unexpected_errors_fail_the_run_and_are_recorded(local_lake: Any, helper
     writer.put("t/a.json", '{"id": 1}\n')
     store = helpers.make_store("embedded", tmp_path, None)
     definition = CrawlerDefinition.create("broken", "db", [writer.uri("t")])
-    with pytest.raises(PermissionError):
+    with pytest.raises(AccessDeniedError) as info:  # the reader's PermissionError, as a lakeforge error
         Crawler(store, local_lake, reader=Broken()).run(definition)
+    assert isinstance(info.value.__cause__, PermissionError)
     (run,) = CrawlHistory(store).list("broken")
     assert run.status == "FAILED" and "access denied" in (run.error or "")
     assert not store.database_exists("db")

@@ -77,8 +77,11 @@ def test_show_missing_table(run) -> None:
 
 def test_bad_profile_is_one_line_error(run) -> None:
     res = CliRunner().invoke(app, ["--profile", "nope", "table", "show", "x"])
-    assert res.exit_code != 0
-    assert "unknown profile 'nope'" in (res.output + str(res.exception))
+    assert res.exit_code == 1
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "Traceback" not in res.output
+    assert res.stderr.splitlines() == ["error: unknown profile 'nope'; valid profiles: local, moto, s3"]
+    assert res.stdout == ""
 
 
 def test_table_commands_accept_catalog_names(run, csv_file: Path, tmp_path: Path, spark) -> None:

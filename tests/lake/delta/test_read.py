@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lake.delta import InvalidWriteError, TableNotFoundError
+from lake.delta import InvalidWriteError, TableNotFoundError, VersionNotFoundError
 
 
 def test_read_by_version(store, events) -> None:
@@ -28,7 +28,7 @@ def test_read_by_timestamp(store, events) -> None:
 
 def test_time_travel_to_missing_version_is_clear(store, events) -> None:
     store.write(events(), "t")
-    with pytest.raises(InvalidWriteError, match="cannot time travel to 7"):
+    with pytest.raises(VersionNotFoundError, match="has no version 7: its latest version is 0"):
         store.read("t", version=7)
 
 

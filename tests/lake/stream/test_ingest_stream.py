@@ -113,8 +113,8 @@ def test_available_now_through_spark_submit_stops_when_caught_up(
     assert Counter(bronze.to_pyarrow_table(columns=["id"]).column("id").to_pylist()) == Counter(range(250))
 
 
-def test_a_failing_query_exits_non_zero_with_a_one_line_reason(
-    spark: Any, ingest_env: dict[str, str], unique_name: str
+def test_a_missing_stream_exits_non_zero_with_a_one_line_reason_before_spark(
+    ingest_env: dict[str, str], unique_name: str
 ) -> None:
     from typer.testing import CliRunner
 
@@ -124,8 +124,7 @@ def test_a_failing_query_exits_non_zero_with_a_one_line_reason(
     result = CliRunner().invoke(app, ["ingest", "--stream", f"{unique_name}-none", "--available-now"], env=env)
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[-1] == (
-        f"error: ingest job ingest-{unique_name}-none failed: KinesisStreamNotFoundError: "
-        f"kinesis stream '{unique_name}-none' not found (ListShards: Stream {unique_name}-none "
+    assert lines == [
+        f"error: kinesis stream '{unique_name}-none' not found (DescribeStreamSummary: Stream {unique_name}-none "
         "under account 123456789012 not found.)"
-    )
+    ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,8 +170,14 @@ def _check_views(views: list[Table], status: dict[str, CheckEntry]) -> list[Chec
     return list(result.values())
 
 
-def check_catalog(store: CatalogStore, profile: StorageProfile, *, prune: bool = False) -> CheckReport:
-    """Check every table's location (and every view's sources); ``prune`` removes the missing."""
+def check_catalog(
+    store: CatalogStore, profile: StorageProfile, *, prune: bool = False, databases: Collection[str] | None = None
+) -> CheckReport:
+    """Check every table's location (and every view's sources); ``prune`` removes the missing.
+
+    ``databases`` limits the report (and pruning) to those databases; views there may still
+    read tables of any database.
+    """
     tables: list[Table] = []
     for database in store.list_databases():
         tables.extend(store.list_tables(database.name))
@@ -183,7 +190,11 @@ def check_catalog(store: CatalogStore, profile: StorageProfile, *, prune: bool =
             views.append(table)
         else:
             status[table.qualified_name] = _check_data(table, kind, profile)
-    report = CheckReport(entries=[*status.values(), *_check_views(views, status)])
+    entries = [*status.values(), *_check_views(views, status)]
+    if databases is not None:
+        wanted = {d.lower() for d in databases}
+        entries = [e for e in entries if e.table.split(".", 1)[0] in wanted]
+    report = CheckReport(entries=entries)
     report.entries.sort(key=lambda e: e.table)
     if prune:
         for entry in report.with_status("missing"):

@@ -300,6 +300,7 @@ def register_delta(
 def check(
     ctx: typer.Context,
     prune: bool = typer.Option(False, "--prune", help="Remove the missing entries from the catalog."),
+    database: list[str] | None = typer.Option(None, "--database", "-d", help="Only these databases (repeatable)."),
     as_json: bool = _JSON,
     store: str | None = CATALOG_OPTION,
 ) -> None:
@@ -312,7 +313,7 @@ def check(
     cli = get_ctx(ctx)
 
     def action(catalog: CatalogStore) -> bool:
-        report = check_catalog(catalog, cli.profile, prune=prune)
+        report = check_catalog(catalog, cli.profile, prune=prune, databases=database or None)
         if as_json:
             print_json(report.to_json())
             return report.clean

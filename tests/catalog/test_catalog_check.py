@@ -56,8 +56,9 @@ def test_check_reports_what_is_gone_and_prune_removes_only_that(lake: Any, catal
     catalog_store.create_table(_view(db, "v_absent", f"SELECT id FROM {db}.never_there", None))
     lake.filesystem().delete_dir(lake.fs_path(gone))
 
-    report = check_catalog(catalog_store, lake)
-    status = {e.table.split(".")[1]: e.status for e in report.entries if e.table.startswith(db + ".")}
+    report = check_catalog(catalog_store, lake, databases=[db])  # the glue store is shared by the session
+    assert {e.table.split(".")[0] for e in report.entries} == {db}
+    status = {e.table.split(".")[1]: e.status for e in report.entries}
     assert status == {"kept": "ok", "gone": "missing", "raw_ok": "ok", "raw_gone": "missing",
                       "v_gone": "broken", "v_on_v": "broken", "v_kept": "ok", "v_absent": "broken"}
     missing = {e.table: e.reason for e in report.with_status("missing")}
@@ -66,7 +67,7 @@ def test_check_reports_what_is_gone_and_prune_removes_only_that(lake: Any, catal
     assert catalog_store.table_exists(db, "gone")  # checking alone changes nothing
     assert not report.clean
 
-    pruned = check_catalog(catalog_store, lake, prune=True)
+    pruned = check_catalog(catalog_store, lake, prune=True, databases=[db])
     assert sorted(pruned.pruned) == [f"{db}.gone", f"{db}.raw_gone"]
     assert sorted(t.name for t in catalog_store.list_tables(db)) == [
         "kept", "raw_ok", "v_absent", "v_gone", "v_kept", "v_on_v"]  # views are reported, never removed

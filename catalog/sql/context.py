@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -53,6 +54,7 @@ class ExecutionContext:
     database: str
     cache: FrameCache | None = None
     _resolver: Resolver | None = None
+    source_dir: Path | None = None  # folder of the .sql file being run (ETL table-rule files)
 
     @property
     def resolver(self) -> Resolver:

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catalog.sql import ddl, dml, show
+from catalog.sql import ddl, dml, ml_statements, show
 from catalog.sql.context import ExecutionContext, Outcome
 from catalog.sql.dialect import sqlglot_dialect
 from catalog.sql.errors import SqlError
@@ -84,7 +85,14 @@ class QueryResult:
         }
 
 
+def _declare_etl_table(ctx: ExecutionContext) -> Outcome:
+    from catalog.etl.declare import declare_etl_table  # catalog.etl builds on this package
+
+    return declare_etl_table(ctx)
+
+
 _HANDLERS: dict[StatementKind, Callable[[ExecutionContext], Outcome]] = {
+    StatementKind.CREATE_ETL_TABLE: _declare_etl_table,
     StatementKind.CREATE_VIEW: ddl.create_view,
     StatementKind.DROP_VIEW: ddl.drop_view,
     StatementKind.CREATE_TABLE_AS: ddl.create_table_as,
@@ -104,6 +112,7 @@ _HANDLERS: dict[StatementKind, Callable[[ExecutionContext], Outcome]] = {
     StatementKind.EXPLAIN: show.explain,
     StatementKind.MSCK_REPAIR: show.msck_repair,
 }
+_HANDLERS.update(ml_statements.HANDLERS)  # CREATE/DROP/SHOW MODEL(S), ML.* queries (BigQuery ML)
 
 
 def _quiet_spark_error_logs() -> None:
@@ -146,6 +155,7 @@ class SqlEngine:
         self.delta = delta or DeltaTableStore(spark, profile)
         self.history = history or QueryHistory(store, profile)
         self.cache = FrameCache(spark) if cache_views else None
+        self.source_dir: Path | None = None  # folder of the script's file: ETL table-rule files are found there
         _quiet_spark_error_logs()
 
     # ----------------------------------------------------------------- public
@@ -193,7 +203,7 @@ class SqlEngine:
     # ---------------------------------------------------------------- running
     def _context(self, stmt: Statement, query_id: str) -> ExecutionContext:
         return ExecutionContext(self.spark, self.store, self.profile, self.delta, stmt, query_id, self.database,
-                                self.cache)
+                                self.cache, source_dir=self.source_dir)
 
     def close(self) -> None:
         """Drop the engine's cached temporary views."""

@@ -18,6 +18,8 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlglot import exp
+
 from catalog.names import TableName
 from catalog.sql.dialect import sqlglot_dialect
 from catalog.sql.errors import DependencyCycleError, SqlError
@@ -41,7 +43,8 @@ __all__ = [
 ]
 
 _DIALECT_COMMENT = re.compile(r"^\s*--\s*dialect\s*:\s*(\w+)", re.IGNORECASE)
-_CREATES = {StatementKind.CREATE_VIEW, StatementKind.CREATE_TABLE_AS, StatementKind.CREATE_TABLE}
+_CREATES = {StatementKind.CREATE_VIEW, StatementKind.CREATE_TABLE_AS, StatementKind.CREATE_TABLE,
+            StatementKind.CREATE_ETL_TABLE}
 
 
 # --------------------------------------------------------------------------- saved queries
@@ -136,7 +139,7 @@ def _parse_file(path: Path, sql: str, dialect: str, database: str) -> LibraryFil
             continue
         if stmt.kind in _CREATES and stmt.name is not None and stmt.name not in out.creates:
             out.creates.append(stmt.name)
-        query = stmt.ast.expression if stmt.kind in _CREATES and stmt.ast is not None else stmt.ast
+        query = stmt.ast.expression if stmt.kind in _CREATES and isinstance(stmt.ast, exp.Create) else stmt.ast
         if query is not None and stmt.kind != StatementKind.CREATE_TABLE:
             for name in referenced_tables(query, db):
                 if name not in out.reads and name not in out.creates:
@@ -192,13 +195,14 @@ def apply_library(
     files = dependency_order(load_library(folder, dialect=engine.dialect, database=engine.database))
     out = []
     for f in files:
-        database = engine.database
+        database, source_dir = engine.database, engine.source_dir
+        engine.source_dir = f.path.parent  # ETL tables' rule files sit beside their .sql file
         try:
             results = engine.execute(f.sql, dialect=f.dialect, save_results=False)
         except SqlError as exc:
             raise SqlError(f"{f.path}: {exc}") from exc
         finally:
-            engine.database = database
+            engine.database, engine.source_dir = database, source_dir
         out.append((f, results))
         if on_file is not None:
             on_file(f, results)

@@ -10,6 +10,7 @@ the temporary views are dropped again: the analysed plan no longer needs them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -198,23 +199,31 @@ def compile_query(
     source: StatementText | None = None,
     dialect: str = "spark",
     default_database: str | None = None,
+    overrides: Mapping[TableName, DataFrame] | None = None,
 ) -> CompiledQuery:
     """Bind ``ast``'s catalog names to DataFrames and analyse it with Spark.
 
     The temporary views the names are bound to are dropped (or stay cached) once Spark has
-    analysed the statement: the analysed plan holds the relations themselves.
+    analysed the statement: the analysed plan holds the relations themselves. ``overrides``
+    binds names to given DataFrames instead of the catalog's (an ETL run binds its source to
+    the new rows); those names are not looked up and get no filter pushdown.
     """
     original = ast
     ast = ast.copy()
     database = default_database or resolver.default_database
+    overrides = overrides or {}
     refs = _refs(ast, resolver, source, database)
     for ref in refs:
-        ref.info = resolver.describe(ref.name, ref.travel, ref.where)
+        if ref.name not in overrides:
+            ref.info = resolver.describe(ref.name, ref.travel, ref.where)
     _push_filters(refs)
     spark = resolver.spark
     mark = resolver.mark
     try:
         for ref in refs:
+            if ref.name in overrides:
+                _rebind(ref, resolver.bind_frame(overrides[ref.name]))
+                continue
             assert ref.info is not None
             _rebind(ref, resolver.bind(ref.info, ref.filters))
         _strip_qualified_columns(ast, refs)

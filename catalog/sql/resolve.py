@@ -333,6 +333,10 @@ class Resolver:
             return self.cache.view(key, build)
         return self._temporary(build())
 
+    def bind_frame(self, df: DataFrame) -> str:
+        """A temporary view name over a given DataFrame (dropped by :meth:`release`)."""
+        return self._temporary(df)
+
     @property
     def mark(self) -> int:
         """A position to :meth:`release` back to (nested view compilations release their own)."""

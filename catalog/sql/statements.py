@@ -3,7 +3,8 @@
 Splitting uses sqlglot's tokenizer, so ``;`` inside strings, quoted names and comments never
 splits. Each statement keeps its position in the script, so errors can name line and column.
 Statements sqlglot parses (queries, CREATE, INSERT, MERGE, DELETE, DROP, USE, DESCRIBE) are
-classified by node type; SHOW …, EXPLAIN and MSCK REPAIR are recognised by their keywords.
+classified by node type; SHOW …, EXPLAIN and MSCK REPAIR are recognised by their keywords;
+``CREATE OR REFRESH TABLE`` (an ETL table) by its head (:mod:`catalog.sql.etl_grammar`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
 from catalog.errors import InvalidInputError
-from catalog.model import validate_name
 from catalog.names import TableName
 from catalog.sql.dialect import parse_sql, sqlglot_dialect
 from catalog.sql.errors import SqlError, SqlSyntaxError, UnsupportedSqlError
+from catalog.validation import validate_name
 
 __all__ = [
     "QUERY_TYPES",
@@ -48,6 +49,7 @@ class StatementKind(StrEnum):
     DROP_VIEW = "DROP_VIEW"
     CREATE_TABLE_AS = "CREATE_TABLE_AS"
     CREATE_TABLE = "CREATE_TABLE"
+    CREATE_ETL_TABLE = "CREATE_ETL_TABLE"
     DROP_TABLE = "DROP_TABLE"
     CREATE_DATABASE = "CREATE_DATABASE"
     DROP_DATABASE = "DROP_DATABASE"
@@ -63,6 +65,10 @@ class StatementKind(StrEnum):
     DESCRIBE = "DESCRIBE"
     EXPLAIN = "EXPLAIN"
     MSCK_REPAIR = "MSCK_REPAIR"
+    CREATE_MODEL = "CREATE_MODEL"  # BigQuery ML: catalog/sql/ml_grammar.py, ml_statements.py
+    DROP_MODEL = "DROP_MODEL"
+    SHOW_MODELS = "SHOW_MODELS"
+    ML_QUERY = "ML_QUERY"  # a query calling ML.PREDICT / ML.EVALUATE / …
 
     @property
     def is_ddl(self) -> bool:
@@ -78,7 +84,7 @@ class StatementKind(StrEnum):
 _DDL = {
     StatementKind.CREATE_VIEW, StatementKind.DROP_VIEW, StatementKind.CREATE_TABLE_AS,
     StatementKind.CREATE_TABLE, StatementKind.DROP_TABLE, StatementKind.CREATE_DATABASE,
-    StatementKind.DROP_DATABASE,
+    StatementKind.DROP_DATABASE, StatementKind.CREATE_ETL_TABLE,
 }
 
 
@@ -263,12 +269,22 @@ _EXPLAIN = re.compile(
 )
 _MSCK = re.compile(rf"^MSCK\s+REPAIR\s+TABLE\s+(?P<name>{_QUALIFIED})\s*$", _FLAGS)
 _SHOW_ANY = re.compile(r"^SHOW\b", _FLAGS)
+_CREATE_OR_REFRESH = re.compile(r"^CREATE\s+OR\s+REFRESH\b", _FLAGS)
 
 
 def _keyword_statement(
     src: StatementText, dialect: str, default_database: str
 ) -> Statement | None:
     text = src.text.strip()
+    if _CREATE_OR_REFRESH.match(text):
+        from catalog.sql.etl_grammar import parse_etl_table  # it builds on this module
+
+        return parse_etl_table(src, dialect, default_database)
+    from catalog.sql.ml_grammar import parse_ml_statement  # it builds on this module
+
+    ml = parse_ml_statement(src, dialect, default_database)
+    if ml is not None:
+        return ml
     if m := _SHOW_DATABASES.match(text):
         return Statement(StatementKind.SHOW_DATABASES, src, dialect, options={"like": m["like"]})
     if m := _SHOW_TABLES.match(text):

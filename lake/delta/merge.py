@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MergeResult", "merge"]
 
+_BROADCAST_ROWS = 200_000  # sources up to this size are broadcast to find the keys already in the table
+
 
 @dataclass(frozen=True)
 class MergeResult:
@@ -76,12 +78,7 @@ def merge(
     src = _conform(source, plan.table_schema, plan.casts, plan.fill_null).persist()
     inserts = None
     try:
-        dupes = src.groupBy(*keys).count().where("count > 1").limit(1).collect()
-        if dupes:
-            key = {k: dupes[0][k] for k in keys}
-            raise MergeError(uri, f"several source rows match the same key {key}")
-        bounds = src.agg(*[F.min(k).alias(f"lo_{k}") for k in keys],
-                         *[F.max(k).alias(f"hi_{k}") for k in keys]).collect()[0]
+        bounds = _key_bounds(src, keys, uri)
         filters = []
         for k in keys:
             if bounds[f"lo_{k}"] is not None:
@@ -102,11 +99,22 @@ def merge(
                 parts.append(src.join(affected.select(*keys).distinct(), keys, "left_semi").select(*schema.names))
         if when_not_matched == "insert":
             existing_keys = store._read_plan(dt, scan).select(*keys)
-            inserts = src.join(existing_keys, keys, "left_anti").select(*schema.names).persist()
+            if (bounds["_lf_rows"] or 0) <= _BROADCAST_ROWS:  # a small source (an incremental batch): no shuffle
+                present = existing_keys.join(F.broadcast(src.select(*keys)), keys, "left_semi")
+                inserts = src.join(F.broadcast(present), keys, "left_anti").select(*schema.names)
+            else:
+                inserts = src.join(existing_keys, keys, "left_anti").select(*schema.names)
+            if when_matched is not None:
+                inserts = inserts.persist()
             parts.append(inserts)
-        n_inserted = inserts.count() if inserts is not None else 0
         pcols = list(dt.metadata().partition_columns)
         props = _props(None, None, "MERGE", "merge", {**(commit_metadata or {}), "lakeforge.keys": keys}, txns=txns)
+        files = None
+        if when_matched is None and inserts is not None:  # insert-only: the write itself finds the new keys
+            files = store._write_files(inserts, uri, pcols)
+            n_inserted = files.rows
+        else:
+            n_inserted = inserts.count() if inserts is not None else 0
         if not touched and n_inserted == 0:
             if not txns:
                 return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
@@ -117,10 +125,11 @@ def merge(
                 store._before_commit(uri, [])
             version = store._commit(dt, uri, [], "append", plan.table_schema, pcols, props)
             return MergeResult(uri, version, 0, 0, 0, 0, 0)
-        out = parts[0]
-        for part in parts[1:]:
-            out = out.unionByName(part)
-        files = store._write_files(out, uri, pcols)
+        if files is None:
+            out = parts[0]
+            for part in parts[1:]:
+                out = out.unionByName(part)
+            files = store._write_files(out, uri, pcols)
         removes = _removes_for_files(dt, {store.profile.to_native_uri(f) for f in touched})
         if store._before_commit is not None:
             store._before_commit(uri, files.adds)
@@ -139,3 +148,18 @@ def merge(
         if inserts is not None:
             inserts.unpersist()
         src.unpersist()
+
+
+def _key_bounds(src: DataFrame, keys: list[str], uri: str) -> Any:
+    """The source's row count and keys' min/max (for file skipping) in one aggregate; several rows per
+    key is an error."""
+    from pyspark.sql import functions as F
+
+    grouped = src.groupBy(*keys).agg(F.count(F.lit(1)).alias("_lf_copies"))
+    row = grouped.agg(F.max("_lf_copies").alias("_lf_copies"), F.sum("_lf_copies").alias("_lf_rows"),
+                      *[F.min(k).alias(f"lo_{k}") for k in keys],
+                      *[F.max(k).alias(f"hi_{k}") for k in keys]).collect()[0]
+    if (row["_lf_copies"] or 0) > 1:
+        dupe = grouped.where(F.col("_lf_copies") > 1).limit(1).collect()[0]
+        raise MergeError(uri, f"several source rows match the same key { {k: dupe[k] for k in keys} }")
+    return row

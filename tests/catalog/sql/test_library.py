@@ -124,10 +124,17 @@ def _bronze_heart(env: Any) -> None:
 
 
 def test_infra_sql_library_builds_silver_gold_and_ml_views(local_env: Any) -> None:
+    """The library declares silver and daily gold as ETL tables (run here) and keeps the other views."""
     env = local_env
     _bronze_heart(env)
     applied = apply_library(env.engine, LIBRARY)
     assert applied[0][0].path.name == "silver_heart_visits.sql"
+    assert env.tuples("SELECT count(*) FROM silver.heart_visits") == [(0,)]  # declared, not run
+    from catalog.etl import run_all
+
+    runs = run_all(env.spark, env.store, env.profile, delta=env.delta, publish_docs=False)
+    assert [(r["table"], r["status"]) for r in runs] == [
+        ("silver.heart_visits", "succeeded"), ("gold.heart_daily_by_clinic", "succeeded")]
     assert env.tuples("SELECT count(*), count(DISTINCT record_id) FROM silver.heart_visits") == [(40, 40)]
     daily = env.rows("SELECT sum(visits) AS visits, min(disease_rate) >= 0 AS ok FROM gold.heart_daily_by_clinic")
     assert daily == [{"visits": 40, "ok": True}]

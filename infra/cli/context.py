@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CATALOG_OPTION", "CliContext", "get_ctx", "print_json", "with_catalog"]
 
-console = Console(stderr=False)
-err_console = Console(stderr=True)
+console = Console(stderr=False, soft_wrap=True)  # lines (paths, URIs) never wrap when piped
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

@@ -60,7 +60,8 @@ def test_run_show_and_docs(spark: Any, lake_env: Any) -> None:
     res = run("etl", "run", "silver.visits", "--json")
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
-    assert (result["rows_read"], result["rows_written"], result["rows_quarantined"], result["duplicates"]) == (4, 2, 1, 1)
+    counts = (result["rows_read"], result["rows_written"], result["rows_quarantined"], result["duplicates"])
+    assert counts == (4, 2, 1, 1)
     again = json.loads(run("etl", "run", "silver.visits", "--json").stdout)
     assert again["mode"] == "noop"
     shown = run("quality", "show", "silver.visits", "--json")

@@ -47,15 +47,14 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = load_settings({"profile": args.profile, "lake": args.lake, "catalog.store": args.catalog})
         profile = get_profile(settings)
-        store = get_catalog(settings, profile)
-        engine = SqlEngine(build_spark(settings, profile, app_name="build-views"), store, profile,
-                           dialect=args.dialect, database=args.database, save_results=False)
-
         def report(f, results):  # type: ignore[no-untyped-def]
             print(json.dumps({"file": f.name, "creates": [str(t) for t in f.creates],
                               "statements": [r.message or r.kind for r in results]}), flush=True)
 
-        apply_library(engine, args.folder, on_file=report)
+        with get_catalog(settings, profile) as store:
+            engine = SqlEngine(build_spark(settings, profile, app_name="build-views"), store, profile,
+                               dialect=args.dialect, database=args.database, save_results=False)
+            apply_library(engine, args.folder, on_file=report)
     except LakeforgeError as exc:
         print(f"build_views failed: {exc}", file=sys.stderr)
         return 1

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings({"profile": args.profile, "lake": args.lake, "catalog.store": args.catalog})
         profile = get_profile(settings)
-        with get_catalog(settings, profile) as store:  # type: ignore[attr-defined]
+        with get_catalog(settings, profile) as store:
             crawler = Crawler(store, profile)
             if args.crawler:
                 definition = crawler.definitions.get(args.crawler)

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings({"profile": args.profile, "lake": args.lake, "catalog.store": args.catalog})
         profile = get_profile(settings)
-        with get_catalog(settings, profile) as store:  # type: ignore[attr-defined]
+        with get_catalog(settings, profile) as store:
             spark = build_spark(settings, profile, app_name="etl")
             options = {"full_refresh": args.full_refresh, "publish_docs": not args.no_docs}
             results = (run_all(spark, store, profile, **options) if args.all

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         settings = load_settings()
         profile = get_profile(settings)
-        with get_catalog(settings, profile) as store:  # type: ignore[attr-defined]
+        with get_catalog(settings, profile) as store:
             check_job_tables(store, profile, config.catalog_tables(), replace=args.replace)
         spark = build_spark(settings, profile, app_name=f"lakeforge-{config.job}")
         totals = run_ingest(

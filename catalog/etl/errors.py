@@ -16,7 +16,7 @@ class EtlTableDroppedError(EtlCatalogError):
 
     template = (
         "ETL table {table} was dropped from the catalog but its definition remains; declare it again "
-        "(CREATE OR REFRESH TABLE) or delete the definition"
+        "(CREATE OR REFRESH TABLE) or delete the definition: lake etl drop {table}"
     )
     table: str
 

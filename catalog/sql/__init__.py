@@ -41,17 +41,8 @@ from catalog.sql.library import (
 )
 from catalog.sql.query import CompiledQuery, compile_query, referenced_tables
 from catalog.sql.resolve import Resolver, TimeTravel, resolve_dataframe, table_kind
-from catalog.sql.results import (
-    FORMATS,
-    RESULTS_DIR,
-    CollectSink,
-    ColumnInfo,
-    CsvSink,
-    JsonLinesSink,
-    ParquetSink,
-    RichTableSink,
-    RowSink,
-)
+from catalog.sql.results import FORMATS, RESULTS_DIR, ColumnInfo
+from catalog.sql.sinks import CollectSink, CsvSink, JsonLinesSink, ParquetSink, RowSink
 from catalog.sql.statements import Statement, StatementKind, parse_statement, split_statements
 
 __all__ = [
@@ -72,7 +63,6 @@ __all__ = [
     "QueryRecord",
     "QueryResult",
     "Resolver",
-    "RichTableSink",
     "RowSink",
     "SavedQuery",
     "SqlEngine",

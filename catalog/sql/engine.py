@@ -28,14 +28,8 @@ from catalog.sql.dialect import sqlglot_dialect
 from catalog.sql.errors import SqlError
 from catalog.sql.history import QueryHistory, QueryRecord
 from catalog.sql.resolve import FrameCache
-from catalog.sql.results import (
-    CollectSink,
-    ColumnInfo,
-    FrameResult,
-    RowSink,
-    SavedResultSink,
-    consume,
-)
+from catalog.sql.results import ColumnInfo, FrameResult
+from catalog.sql.sinks import CollectSink, RowSink, SavedResultSink, consume
 from catalog.sql.spark_errors import spark_errors
 from catalog.sql.statements import Statement, StatementKind, parse_statement, split_statements
 from lake.errors import LakeforgeError

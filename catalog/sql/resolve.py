@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import pyarrow as pa
 
@@ -371,21 +370,11 @@ class Resolver:
     def _delta_plan(
         self, info: TableInfo, filters: list[Filter]
     ) -> tuple[tuple[Any, ...], Callable[[], DataFrame], list[ScannedFile], int]:
-        from lake.delta._scan import plan_files
-
         dt = info.snapshot
-        actions = pa.table(dt.get_add_actions(flatten=True))
-        root = uris.to_native(dt.table_uri).rstrip("/")
-        names = pa.schema(dt.schema().to_arrow()).names
-        plan = plan_files(actions, root, dt.metadata().partition_columns, filters or None, names)
-        sizes = {
-            f"{root}/{unquote(p)}": int(s)
-            for p, s in zip(actions.column("path").to_pylist(), actions.column("size_bytes").to_pylist(),
-                            strict=True)
-        }
-        files = [ScannedFile(f, sizes.get(f, 0)) for f in plan.files]
-        key = ("delta", root, dt.version(), tuple(plan.files))
-        return key, lambda: self.delta._read_plan(dt, plan), files, plan.total_files
+        plan = self.delta.plan_scan(dt, filters=filters or None)
+        files = [ScannedFile(f, size or 0) for f, size in zip(plan.files, plan.sizes, strict=True)]
+        key = ("delta", uris.to_native(dt.table_uri).rstrip("/"), dt.version(), tuple(plan.files))
+        return key, lambda: self.delta.read_plan(dt, plan), files, plan.total_files
 
     def _view(self, info: TableInfo) -> DataFrame:
         from catalog.sql.dialect import parse_sql

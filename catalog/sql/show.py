@@ -125,20 +125,13 @@ def describe(ctx: ExecutionContext) -> Outcome:
     return Outcome(_rows([("col_name", "string"), ("data_type", "string"), ("comment", "string")], rows))
 
 
-def _delta_partitions(info: TableInfo) -> list[str]:
-    from lake.delta._paths import partition_value_string
-
+def _delta_partitions(ctx: ExecutionContext, info: TableInfo) -> list[str]:
     pcols = list(info.snapshot.metadata().partition_columns)
-    actions = pa.table(info.snapshot.get_add_actions(flatten=True))
-    specs = set()
-    for i in range(actions.num_rows):
-        parts = []
-        for col in pcols:
-            value = actions.column(f"partition.{col}")[i].as_py()
-            text = partition_value_string(value)
-            parts.append(f"{col}={'__HIVE_DEFAULT_PARTITION__' if text is None else text}")
-        specs.add("/".join(parts))
-    return sorted(specs)
+    plan = ctx.delta.plan_scan(info.snapshot)
+    return sorted({
+        "/".join(f"{col}={'__HIVE_DEFAULT_PARTITION__' if values[col] is None else values[col]}" for col in pcols)
+        for values in plan.partition_values
+    })
 
 
 def show_partitions(ctx: ExecutionContext) -> Outcome:
@@ -151,7 +144,7 @@ def show_partitions(ctx: ExecutionContext) -> Outcome:
     if info.kind == "delta":
         if not info.snapshot.metadata().partition_columns:
             raise SqlError(f"{name} is not partitioned")
-        specs = _delta_partitions(info)
+        specs = _delta_partitions(ctx, info)
     else:
         keys = info.table.partition_keys
         if not keys:

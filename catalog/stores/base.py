@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from catalog.errors import EntityNotFoundError, InvalidInputError
 from catalog.model import Database, Partition, Table, TableVersion
@@ -190,6 +190,10 @@ class CatalogStore(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 _KIND_NAMES = {CRAWLERS: "crawler", SAVED_QUERIES: "saved query", CRAWL_HISTORY: "crawl history"}
 
@@ -285,7 +289,7 @@ class StoreBase(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (no-op by default)."""
 
-    def __enter__(self) -> StoreBase:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -40,6 +40,22 @@ class CliContext:
     def profile(self) -> StorageProfile:
         return get_profile(self.settings)
 
+    _catalogs: dict[str, CatalogStore] = field(default_factory=dict, repr=False)
+
+    def catalog(self, store: str | None = None) -> CatalogStore:
+        """The catalog store ``store`` (default: the configured one), opened once; closed when the command ends."""
+        from catalog.stores import get_catalog
+
+        name = (store or self.settings.catalog_store or "embedded").lower()
+        if name not in self._catalogs:
+            self._catalogs[name] = get_catalog(self.settings, self.profile, store=name)
+        return self._catalogs[name]
+
+    def close(self) -> None:
+        """Close every catalog store this command opened."""
+        while self._catalogs:
+            self._catalogs.popitem()[1].close()
+
     def spark(self, app_name: str = "lakeforge") -> SparkSession:
         """The SparkSession, started only after the lake answers (a bad lake is said at once)."""
         from lake.spark.session import build_spark
@@ -50,10 +66,12 @@ class CliContext:
 
 
 def get_ctx(ctx: typer.Context) -> CliContext:
-    obj = ctx.find_root().obj
+    root = ctx.find_root()
+    obj = root.obj
     if not isinstance(obj, CliContext):
         obj = CliContext()
-        ctx.find_root().obj = obj
+        root.obj = obj
+        root.call_on_close(obj.close)
     return obj
 
 
@@ -71,16 +89,8 @@ CATALOG_OPTION: Any = typer.Option(
 
 
 def with_catalog(ctx: typer.Context, store: str | None, action: Callable[[CatalogStore], Any]) -> Any:
-    """Open catalog store ``store`` (default: the configured one), run ``action``, close it.
+    """Run ``action`` on catalog store ``store`` (default: the configured one), closed when the command ends.
 
     Errors reach the ``lake`` command's boundary (one line, exit code 1).
     """
-    from catalog.stores import get_catalog
-
-    cli = get_ctx(ctx)
-    name = (store or cli.settings.catalog_store or "embedded").lower()
-    catalog = get_catalog(cli.settings, cli.profile if name == "glue" else None, store=name)
-    try:
-        return action(catalog)
-    finally:
-        catalog.close()
+    return action(get_ctx(ctx).catalog(store))

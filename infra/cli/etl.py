@@ -1,4 +1,4 @@
-"""``lake etl run NAME|--all``: run declared ETL tables (``CREATE OR REFRESH TABLE``) once.
+"""``lake etl run NAME|--all|list|drop NAME``: the declared ETL tables (``CREATE OR REFRESH TABLE``).
 
 Each table runs incrementally from its bookmarks, recomputes, or is a no-op, with its quality
 gates; ``--all`` runs every declared table in dependency order. A table stopped by a quality
@@ -68,6 +68,46 @@ def run(
         first = stopped[0]
         raise EtlCatalogError(f"{len(stopped)} of {len(results)} ETL tables did not run: "
                               f"{first['table']}: {first.get('error') or first.get('reason')}")
+
+
+@etl_app.command("list")
+def list_tables(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    store: str | None = CATALOG_OPTION,
+) -> None:
+    """The declared ETL tables: key, constraints, table-rule files, when declared."""
+    from rich.table import Table
+
+    from catalog.etl import list_definitions
+
+    definitions = with_catalog(ctx, store, list_definitions)
+    if json_out:
+        print_json([d.to_json() for d in definitions])
+        return
+    grid = Table("table", "key", "constraints", "table rules", "declared")
+    for d in definitions:
+        grid.add_row(d.name, ", ".join(d.key) or "-", str(len(d.constraints)),
+                     ", ".join(r.source.rsplit("/", 1)[-1] for r in d.table_rules) or "-", d.updated_at or d.declared_at)
+    console.print(grid if definitions else "no ETL tables declared")
+
+
+@etl_app.command("drop")
+def drop(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The ETL table (db.name).")],
+    store: str | None = CATALOG_OPTION,
+) -> None:
+    """Delete an ETL table's definition (its Delta table and catalog entry stay: DROP TABLE removes those)."""
+    from catalog.etl import delete_definition, get_definition
+
+    def action(catalog: Any) -> str:
+        definition = get_definition(catalog, name)  # a name that is not declared → one line with suggestions
+        delete_definition(catalog, definition.name)
+        return definition.name
+
+    dropped = with_catalog(ctx, store, action)
+    console.print(f"dropped the ETL definition of {dropped}; its table and data are kept", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

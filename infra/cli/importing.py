@@ -43,16 +43,12 @@ class ImportTarget:
         if self.name is None:
             return None
         from catalog.delta import register_delta_table
-        from catalog.stores import get_catalog
 
         database, _, table = self.name.partition(".")
-        store = get_catalog(cli.settings, cli.profile)
-        try:
-            register_delta_table(store, database, table, self.uri, cli.profile,
-                                 parameters={"lakeforge.job": "table import"},
-                                 managed=True if self.created else None)
-        finally:
-            store.close()
+        store = cli.catalog()
+        register_delta_table(store, database, table, self.uri, cli.profile,
+                             parameters={"lakeforge.job": "table import"},
+                             managed=True if self.created else None)
         return self.name
 
 
@@ -65,26 +61,22 @@ def import_target(cli: CliContext, table: str) -> ImportTarget:
     """
     from catalog.errors import CatalogError
     from catalog.names import looks_like_table_name, managed_location, parse_table_name
-    from catalog.stores import get_catalog
 
     if not looks_like_table_name(table) or table.startswith("."):
         return ImportTarget(cli.profile.resolve(table))
     name = parse_table_name(table)
-    store = get_catalog(cli.settings, cli.profile)
-    try:
-        if store.table_exists(name.database, name.table):
-            existing = store.get_table(name.database, name.table)
-            if existing.is_view or not existing.location:
-                raise CatalogError(f"{name} is a view; import into a table")
-            if (existing.classification or "").lower() != "delta":
-                raise CatalogError(
-                    f"{name} is a {existing.classification or 'raw'} table at {existing.location}; "
-                    "import writes Delta tables only: choose a new name"
-                )
-            return ImportTarget(cli.profile.resolve(existing.location), str(name))
-        location = managed_location(store, name, cli.profile.lake_uri)
-    finally:
-        store.close()
+    store = cli.catalog()
+    if store.table_exists(name.database, name.table):
+        existing = store.get_table(name.database, name.table)
+        if existing.is_view or not existing.location:
+            raise CatalogError(f"{name} is a view; import into a table")
+        if (existing.classification or "").lower() != "delta":
+            raise CatalogError(
+                f"{name} is a {existing.classification or 'raw'} table at {existing.location}; "
+                "import writes Delta tables only: choose a new name"
+            )
+        return ImportTarget(cli.profile.resolve(existing.location), str(name))
+    location = managed_location(store, name, cli.profile.lake_uri)
     return ImportTarget(cli.profile.resolve(location), str(name), created=True)
 
 

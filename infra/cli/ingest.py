@@ -147,13 +147,9 @@ def _say_totals(config: IngestConfig, totals: IngestTotals) -> None:
 def _check_catalog(cli: Any, config: IngestConfig, replace: bool) -> None:
     """Refuse before ingesting if a table this job registers is in the catalog at another location."""
     from catalog.registration import check_job_tables
-    from catalog.stores import get_catalog
 
-    store = get_catalog(cli.settings, cli.profile)
-    try:
-        check_job_tables(store, cli.profile, config.catalog_tables(), replace=replace)
-    finally:
-        store.close()
+    store = cli.catalog()
+    check_job_tables(store, cli.profile, config.catalog_tables(), replace=replace)
 
 
 def _job_args(config: IngestConfig) -> list[str]:

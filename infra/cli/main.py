@@ -36,6 +36,10 @@ COMMAND_MODULES = [
     "infra.cli.predict",
     "infra.cli.serve",
     "infra.cli.monitor",
+    "infra.cli.train",
+    "infra.cli.model",
+    "infra.cli.etl",
+    "infra.cli.quality",
 ]
 
 
@@ -53,6 +57,7 @@ def _global(
     ),
 ) -> None:
     ctx.obj = CliContext({"profile": profile, "lake": lake, "spark.master": master})
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register_all() -> None:

@@ -56,7 +56,6 @@ def predict(
 ) -> None:
     """Score a table or view with a registered model into a Delta table (idempotent per model version and input)."""
     from catalog.inference import PredictOptions, run_batch_predict
-    from catalog.stores import get_catalog
     from lake.ml.tracking import ModelRegistry, open_tracking
 
     cli = get_ctx(ctx)
@@ -65,12 +64,9 @@ def predict(
                              id_col=id_col, dialect=dialect)
     registry = ModelRegistry(open_tracking(cli.settings, cli.profile))
     registry.resolve(model)  # an unknown model is said before Spark starts
-    store = get_catalog(cli.settings, cli.profile)
-    try:
-        spark = cli.spark("lakeforge-predict")
-        result = run_batch_predict(spark, store, cli.profile, registry, model, input_name, output, options)
-    finally:
-        store.close()
+    store = cli.catalog()
+    spark = cli.spark("lakeforge-predict")
+    result = run_batch_predict(spark, store, cli.profile, registry, model, input_name, output, options)
     if as_json:
         print_json(result.to_dict())
         return
@@ -78,10 +74,10 @@ def predict(
     if result.committed:
         console.print(f"{result.output}: {result.rows} predictions of {result.model}:{result.version} "
                       f"({result.mode}, table version {result.table_version}; read {read or result.input})",
-                      highlight=False, markup=False)
+                      highlight=False, markup=False, soft_wrap=True)
     else:
         console.print(f"{result.output}: already holds {result.model}:{result.version}'s predictions of "
-                      f"{read or result.input} — nothing written", highlight=False, markup=False)
+                      f"{read or result.input} — nothing written", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -72,9 +72,8 @@ _MAX_ROWS = typer.Option(1000, "--max-rows", help="Rows shown by --format table 
 
 def _engine(cli: CliContext, dialect: str, database: str, save: bool) -> Any:
     from catalog.sql import SqlEngine
-    from catalog.stores import get_catalog
 
-    store = get_catalog(cli.settings, cli.profile)
+    store = cli.catalog()
     spark = cli.spark("lakeforge-sql")
     return SqlEngine(spark, store, cli.profile, dialect=dialect, database=database, save_results=save)
 
@@ -124,7 +123,8 @@ class _Output:
             return path.open("wb") if binary else path.open("w", encoding="utf-8", newline="")
 
     def sinks(self, statement: Any) -> Sequence[Any]:
-        from catalog.sql import CsvSink, JsonLinesSink, ParquetSink, RichTableSink
+        from catalog.sql import CsvSink, JsonLinesSink, ParquetSink
+        from infra.cli.rich_sink import RichTableSink
 
         if self.fmt == "table":
             return [RichTableSink(console, max_rows=self.max_rows)]
@@ -182,10 +182,11 @@ def _report(result: Any) -> None:
 
 
 def _run(ctx: typer.Context, sql: str, *, dialect: str, database: str, fmt: OutputFormat | None,
-         output: str | None, save: bool, max_rows: int) -> None:
+         output: str | None, save: bool, max_rows: int, source_dir: Path | None = None) -> None:
     cli = get_ctx(ctx)
     out = _Output(cli, fmt, output, max_rows)
     engine = _engine(cli, dialect, database, save)
+    engine.source_dir = source_dir  # an ETL table's rule files (GX suites, DQDL) sit beside its SQL file
     engine.execute(sql, sinks=out.sinks, on_result=_report)
 
 
@@ -211,7 +212,7 @@ def query(
     """Run SQL given as an argument or in --file."""
     sql = _sql_text(sql, file, how='give the SQL as an argument or with --file (one of them): lake sql "SELECT …"')
     _run(ctx, sql, dialect=dialect, database=database, fmt=fmt, output=output, save=not no_save,
-         max_rows=max_rows)
+         max_rows=max_rows, source_dir=file.resolve().parent if file is not None else None)
 
 
 @sql_app.command("save")
@@ -226,11 +227,10 @@ def save(
 ) -> None:
     """Store a named query in the catalog (replaces one with the same name)."""
     from catalog.sql import save_query
-    from catalog.stores import get_catalog
 
     sql = _sql_text(sql, file, how="give the SQL with --file F.sql or --sql TEXT (one of them)")
     cli = get_ctx(ctx)
-    saved = save_query(get_catalog(cli.settings, cli.profile), name, sql, dialect=dialect,
+    saved = save_query(cli.catalog(), name, sql, dialect=dialect,
                        database=database, description=description)
     err_console.print(f"saved query {saved.name!r} ({saved.dialect}, database {saved.database})")
 
@@ -246,10 +246,9 @@ def run(
 ) -> None:
     """Run a saved query."""
     from catalog.sql import get_saved_query
-    from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    saved = get_saved_query(get_catalog(cli.settings, cli.profile), name)
+    saved = get_saved_query(cli.catalog(), name)
     _run(ctx, saved.sql, dialect=saved.dialect, database=saved.database, fmt=fmt, output=output,
          save=not no_save, max_rows=max_rows)
 
@@ -260,10 +259,9 @@ def list_(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) ->
     from rich.table import Table as RichTable
 
     from catalog.sql import list_saved_queries
-    from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    queries = list_saved_queries(get_catalog(cli.settings, cli.profile))
+    queries = list_saved_queries(cli.catalog())
     if json_out:
         print_json([q.to_json() for q in queries])
         return
@@ -284,10 +282,9 @@ def history(
     from rich.table import Table as RichTable
 
     from catalog.sql import QueryHistory
-    from catalog.stores import get_catalog
 
     cli = get_ctx(ctx)
-    rows = QueryHistory(get_catalog(cli.settings, cli.profile), cli.profile).recent(limit, query_id=query_id)
+    rows = QueryHistory(cli.catalog(), cli.profile).recent(limit, query_id=query_id)
     if json_out:
         print_json(rows)
         return

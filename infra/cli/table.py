@@ -23,10 +23,9 @@ table_app = typer.Typer(help="Delta tables: import, show, history, optimize, vac
 def resolve_table(cli: CliContext, name: str) -> str:
     """A table URI from a URI, a path under the lake, or a catalog ``db.table`` name."""
     from catalog.names import looks_like_table_name, table_location
-    from catalog.stores import get_catalog
 
     if looks_like_table_name(name) and not name.startswith("."):
-        store = get_catalog(cli.settings, cli.profile)
+        store = cli.catalog()
         return cli.profile.resolve(table_location(store, name))
     return cli.profile.resolve(name)
 

@@ -173,6 +173,9 @@ def serve(settings: Settings, *, port: int, read_only: bool = False, refresh_int
         update_entry(home, pid, jvm_pid=jvm_pid)
         exposer = CatalogExposer(spark, lambda: get_catalog(settings, profile), profile)
         _refresh(home, exposer, force=True)
+        from catalog.sql.endpoint_ml import install_ml_functions, settings_overrides
+
+        install_ml_functions(spark, settings_overrides(settings))  # ML.PREDICT / ml_predict in JDBC sessions
         if read_only:
             from catalog.sql.endpoint_guard import install_read_only_guard
 

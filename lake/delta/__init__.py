@@ -1,7 +1,7 @@
 """Delta Lake tables with Spark doing the data work and ``deltalake`` committing."""
 
 from lake.delta._ownership import check_new_location
-from lake.delta._scan import Filter, ScanPlan
+from lake.delta._scan import FileStats, Filter, ScanPlan
 from lake.delta.errors import (
     ConcurrentCommitError,
     DataFilesMissingError,
@@ -19,13 +19,15 @@ from lake.delta.errors import (
     VersionVacuumedError,
 )
 from lake.delta.maintenance import PurgeResult, VacuumResult, check_table, purge_table, table_history, vacuum_table
-from lake.delta.store import DeltaTableStore, WriteMode, WriteResult
+from lake.delta.store import DataFiles, DeltaTableStore, WriteMode, WriteResult
 
 __all__ = [
     "ConcurrentCommitError",
+    "DataFiles",
     "DataFilesMissingError",
     "DeltaStoreError",
     "DeltaTableStore",
+    "FileStats",
     "Filter",
     "InvalidWriteError",
     "LocationNotEmptyError",

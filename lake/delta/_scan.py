@@ -1,33 +1,81 @@
-"""Scan planning: partition pruning and min/max file skipping from the Delta log."""
+"""Scan planning: partition pruning and min/max file skipping from the Delta log.
+
+A :class:`ScanPlan` lists the data files a read opens, with what the log knows of each:
+size, partition values and statistics (row count, min/max, null counts).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Filter", "ScanPlan", "filters_to_column", "plan_files"]
+from lake.delta._paths import partition_value_string
+
+__all__ = ["FileStats", "Filter", "ScanPlan", "filters_to_column", "plan_files"]
 
 Filter = tuple[str, str, Any]
 _OPS = {"=", "==", "!=", "<", "<=", ">", ">=", "in", "not in"}
 
 
 @dataclass(frozen=True)
+class FileStats:
+    """What the Delta log records about one data file's rows (absent columns: not recorded).
+
+    Nested fields are named by their path (``address.city``); strings may be truncated
+    prefixes (Delta keeps at most 32 characters), so a min/max bounds the values, nothing more.
+    """
+
+    num_records: int | None
+    min_values: dict[str, Any] = field(default_factory=dict)
+    max_values: dict[str, Any] = field(default_factory=dict)
+    null_count: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ScanPlan:
-    """The files a read will open, out of how many the snapshot has."""
+    """The data files a read opens, out of how many the snapshot has.
+
+    ``files`` are absolute URIs; ``partition_values``, ``sizes`` (bytes) and ``stats`` are
+    parallel to them. ``sizes``/``stats`` default to unknown (``None``) for each file, as for
+    a plan built from commit files rather than a snapshot.
+    """
 
     files: list[str]
     partition_values: list[dict[str, str | None]]
     total_files: int
+    sizes: list[int | None] = field(default_factory=list)
+    stats: list[FileStats | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.files)
+        for name in ("partition_values", "sizes", "stats"):
+            values = getattr(self, name)
+            if not values and name != "partition_values":
+                object.__setattr__(self, name, [None] * n)
+            elif len(values) != n:
+                raise ValueError(f"ScanPlan: {len(values)} {name} for {n} files")
 
     @property
     def skipped(self) -> int:
+        """Files of the snapshot the plan does not open (pruned or skipped)."""
         return self.total_files - len(self.files)
+
+    @property
+    def size_bytes(self) -> int | None:
+        """The bytes the read opens (``None`` when a file's size is unknown)."""
+        return None if any(s is None for s in self.sizes) else sum(s for s in self.sizes if s is not None)
+
+    @property
+    def num_records(self) -> int | None:
+        """The rows in the planned files before row filtering (``None`` when a count is unknown)."""
+        counts = [s.num_records if s is not None else None for s in self.stats]
+        return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
 
 
 def _validate(filters: Sequence[Filter], columns: Sequence[str], table: str) -> None:
@@ -108,18 +156,36 @@ def plan_files(
     kept = actions.filter(mask)
     root = table_uri.rstrip("/")
     files = [f"{root}/{unquote(p)}" for p in kept.column("path").to_pylist()]
-    parts = [
-        {c: (None if kept.column(f"partition.{c}")[i].as_py() is None else
-             _pv(kept.column(f"partition.{c}")[i].as_py())) for c in partition_columns}
-        for i in range(kept.num_rows)
-    ]
-    return ScanPlan(files, parts, actions.num_rows)
+    parts: list[dict[str, str | None]] = [{} for _ in files]
+    for col in partition_columns:
+        for values, value in zip(parts, kept.column(f"partition.{col}").to_pylist(), strict=True):
+            values[col] = partition_value_string(value)
+    sizes: list[int | None] = (
+        [int(s) for s in kept.column("size_bytes").to_pylist()] if "size_bytes" in kept.column_names else []
+    )
+    return ScanPlan(files, parts, actions.num_rows, sizes, file_stats(kept))
 
 
-def _pv(value: Any) -> str:
-    from lake.delta._paths import partition_value_string
-
-    return partition_value_string(value) or ""
+def file_stats(actions: pa.Table) -> list[FileStats | None]:
+    """Per-file statistics of flattened add actions (``None`` for a file without any)."""
+    n = actions.num_rows
+    counts = actions.column("num_records").to_pylist() if "num_records" in actions.column_names else [None] * n
+    found: dict[str, list[dict[str, Any]]] = {"min.": [{} for _ in range(n)], "max.": [{} for _ in range(n)],
+                                              "null_count.": [{} for _ in range(n)]}
+    for name in actions.column_names:
+        prefix = next((p for p in found if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        column = name[len(prefix):]
+        for per_file, value in zip(found[prefix], actions.column(name).to_pylist(), strict=True):
+            if value is not None:
+                per_file[column] = value
+    out: list[FileStats | None] = []
+    for i, count in enumerate(counts):
+        lo, hi, nulls = found["min."][i], found["max."][i], found["null_count."][i]
+        has_any = count is not None or lo or hi or nulls
+        out.append(FileStats(None if count is None else int(count), lo, hi, nulls) if has_any else None)
+    return out
 
 
 def _term(col: str, op: str, value: Any) -> Any:

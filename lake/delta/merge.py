@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lake.delta._schema import delta_arrow_schema, plan_schema, spark_to_arrow
 from lake.delta._txn import AppTransactions, all_done, transaction_list
 from lake.delta.errors import MergeError
+from lake.delta.read import native_file_uri
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -58,7 +59,7 @@ def merge(
     """
     from pyspark.sql import functions as F
 
-    from lake.delta.store import _conform, _props, _removes_for_files
+    from lake.delta.write import conform, write_files
 
     dt = store.snapshot(table)
     uri = store.uri(table)
@@ -75,7 +76,7 @@ def merge(
     if missing:
         raise MergeError(uri, f"key columns {missing} missing from the source or the table")
     plan = plan_schema(uri, schema, spark_to_arrow(source.schema), None, overwrite=False)
-    src = _conform(source, plan.table_schema, plan.casts, plan.fill_null).persist()
+    src = conform(source, plan).persist()
     inserts = None
     try:
         bounds = _key_bounds(src, keys, uri)
@@ -83,12 +84,12 @@ def merge(
         for k in keys:
             if bounds[f"lo_{k}"] is not None:
                 filters += [(k, ">=", bounds[f"lo_{k}"]), (k, "<=", bounds[f"hi_{k}"])]
-        scan = store._plan(dt, filters)
+        scan = store.plan_scan(dt, filters=filters)
         touched: list[str] = []
         matched_rows = 0
         parts = []
         if when_matched is not None:
-            target = store._read_plan(dt, scan).withColumn("_lf_file", F.input_file_name())
+            target = store.read_plan(dt, scan).withColumn("_lf_file", F.input_file_name())
             src_keys = src.select(*keys).withColumn("_lf_match", F.lit(True))
             hits = target.join(src_keys, keys, "inner")
             touched = [r["_lf_file"] for r in hits.select("_lf_file").distinct().collect()]
@@ -98,7 +99,7 @@ def merge(
             if when_matched == "update":
                 parts.append(src.join(affected.select(*keys).distinct(), keys, "left_semi").select(*schema.names))
         if when_not_matched == "insert":
-            existing_keys = store._read_plan(dt, scan).select(*keys)
+            existing_keys = store.read_plan(dt, scan).select(*keys)
             if (bounds["_lf_rows"] or 0) <= _BROADCAST_ROWS:  # a small source (an incremental batch): no shuffle
                 present = existing_keys.join(F.broadcast(src.select(*keys)), keys, "left_semi")
                 inserts = src.join(F.broadcast(present), keys, "left_anti").select(*schema.names)
@@ -108,41 +109,33 @@ def merge(
                 inserts = inserts.persist()
             parts.append(inserts)
         pcols = list(dt.metadata().partition_columns)
-        props = _props(None, None, "MERGE", "merge", {**(commit_metadata or {}), "lakeforge.keys": keys}, txns=txns)
+        meta = {**(commit_metadata or {}), "lakeforge.keys": keys}
         files = None
         if when_matched is None and inserts is not None:  # insert-only: the write itself finds the new keys
-            files = store._write_files(inserts, uri, pcols)
+            files = write_files(inserts, store.profile, uri, pcols, store.max_rows_per_file)
             n_inserted = files.rows
         else:
             n_inserted = inserts.count() if inserts is not None else 0
         if not touched and n_inserted == 0:
             if not txns:
                 return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
-            dt.update_incremental()
-            if all_done(dt, txns):
-                return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
-            if store._before_commit is not None:
-                store._before_commit(uri, [])
-            version = store._commit(dt, uri, [], "append", plan.table_schema, pcols, props)
-            return MergeResult(uri, version, 0, 0, 0, 0, 0)
+            done = store.commit(dt, app_transactions=txns, commit_metadata=meta, operation="MERGE")
+            return MergeResult(uri, done.version, 0, 0, 0, 0, 0, committed=done.committed)
         if files is None:
             out = parts[0]
             for part in parts[1:]:
                 out = out.unionByName(part)
-            files = store._write_files(out, uri, pcols)
-        removes = _removes_for_files(dt, {store.profile.to_native_uri(f) for f in touched})
-        if store._before_commit is not None:
-            store._before_commit(uri, files.adds)
-        dt.update_incremental()
-        if all_done(dt, txns):
-            return MergeResult(uri, dt.version(), 0, 0, 0, 0, 0, committed=False)
-        version = store._commit(dt, uri, [*files.adds, *removes], "append", plan.table_schema, pcols, props)
+            files = write_files(out, store.profile, uri, pcols, store.max_rows_per_file)
+        done = store.commit(dt, files, {native_file_uri(f) for f in touched}, app_transactions=txns,
+                            commit_metadata=meta, operation="MERGE")
+        if not done.committed:
+            return MergeResult(uri, done.version, 0, 0, 0, 0, 0, committed=False)
         return MergeResult(
-            uri, version,
+            uri, done.version,
             rows_updated=matched_rows if when_matched == "update" else 0,
             rows_deleted=matched_rows if when_matched == "delete" else 0,
             rows_inserted=n_inserted,
-            files_removed=len(removes), files_added=len(files.adds), rows_written=files.rows,
+            files_removed=done.files_removed, files_added=done.files_added, rows_written=done.rows,
         )
     finally:
         if inserts is not None:

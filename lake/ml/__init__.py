@@ -14,12 +14,16 @@ __all__ = [
     "DataCheck",
     "PrepReport",
     "Splits",
+    "TrainOptions",
+    "TrainProgress",
+    "TrainResult",
     "TrainSpec",
     "TuneSpec",
     "build_pipeline",
     "get_algorithm",
     "load_spec",
     "split",
+    "train",
     "validate_against",
     "with_validation_indicator",
 ]
@@ -37,6 +41,10 @@ _EXPORTS = {
     "with_validation_indicator": "lake.ml.prep",
     "Splits": "lake.ml.split",
     "split": "lake.ml.split",
+    "train": "lake.ml.training",
+    "TrainOptions": "lake.ml.training",
+    "TrainProgress": "lake.ml.training",
+    "TrainResult": "lake.ml.training",
 }
 
 

@@ -10,6 +10,7 @@ __all__ = [
     "AllTrialsFailedError",
     "ApprovalTransitionError",
     "BadRequestError",
+    "BatchTransformError",
     "DataError",
     "EvaluationError",
     "ExperimentLocationError",
@@ -32,6 +33,7 @@ __all__ = [
     "TooManyRowsError",
     "TrackingError",
     "TrackingUnavailableError",
+    "TrainingError",
     "TuneError",
     "TuneSetupError",
     "TuneSpaceError",
@@ -344,3 +346,20 @@ class BadRequestError(ServingError):
     template = "{reason}"
     reason: str
     status: int = 400
+
+
+class BatchTransformError(MLError):
+    """A batch transform cannot run as asked; ``reason`` says why and what to do."""
+
+    template = "batch transform with model {model}: {reason}"
+    model: str
+    reason: str
+
+
+class TrainingError(MLError):
+    """A training run failed on an error that is not a lakeforge error (Spark, MLflow, …); ``stage`` says where."""
+
+    template = "training {model} failed at {stage}: {reason}"
+    model: str
+    stage: str
+    reason: str

@@ -181,7 +181,7 @@ def plot_elbow(
     fig, ax = _figure()
     axes: list[Axes] = [ax] if len(series) == 1 else [ax, ax.twinx()]
     colours = ["tab:blue", "tab:orange"]
-    for axis, colour, (name, values) in zip(axes, colours, series.items(), strict=True):
+    for axis, colour, (name, values) in zip(axes, colours[: len(series)], series.items(), strict=True):
         axis.plot(list(ks), list(values), marker="o", color=colour, label=name)
         axis.set_ylabel("Silhouette" if name == "silhouette" else "Within-cluster SSE", color=colour)
     ax.set_xlabel("k (clusters)")

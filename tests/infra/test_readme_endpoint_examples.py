@@ -1,4 +1,4 @@
-"""The README's SQL endpoint examples query tables the example SQL library (infra/sql/) creates."""
+"""The SQL endpoint examples (docs/sql.md) query tables the example SQL library (infra/sql/) creates."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from sqlglot import exp
 from catalog.sql.library import load_library
 
 REPO = Path(__file__).resolve().parents[2]
-SECTION = "### SQL endpoint"
+SECTION = "## SQL endpoint"
 _SQL_IN_CODE = re.compile(r"""(?:-e\s+|execute\()\s*(["'])((?:SELECT|WITH)\b.*?)\1""", re.IGNORECASE | re.DOTALL)
 
 
 def _endpoint_code_blocks() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "sql.md").read_text(encoding="utf-8")
     start = text.index(SECTION)
     end = text.find("\n## ", start)
     section = text[start : end if end != -1 else None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lake.ml.algorithms import TASKS
 from lake.ml.spec.data import OUTPUT_COLUMNS, RESERVED_PREFIX, DataCheck, feature_columns, validate_against
-from lake.ml.spec.model import ModelSpec, PrepSpec, SplitSpec, TrainSpec, TuneSpec
+from lake.ml.spec.model import EvaluateSpec, ModelSpec, PrepSpec, SplitSpec, TrainSpec, TuneSpec
 from lake.ml.spec.parse import DEFAULT_METRICS, IMPUTE_STRATEGIES, apply_overrides, load_spec, parse_spec
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "RESERVED_PREFIX",
     "TASKS",
     "DataCheck",
+    "EvaluateSpec",
     "ModelSpec",
     "PrepSpec",
     "SplitSpec",

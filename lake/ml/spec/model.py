@@ -8,7 +8,7 @@ from typing import Any
 
 from lake.ml.algorithms import CLASSIFICATION, SUPERVISED
 
-__all__ = ["ModelSpec", "PrepSpec", "SplitSpec", "TrainSpec", "TuneSpec"]
+__all__ = ["EvaluateSpec", "ModelSpec", "PrepSpec", "SplitSpec", "TrainSpec", "TuneSpec"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,17 @@ class TuneSpec:
 
 
 @dataclass(frozen=True)
+class EvaluateSpec:
+    """``[evaluate]``: the binary decision threshold — a number (fixed), ``"f1"`` or ``"youden"``.
+
+    ``None`` is the model's own threshold (``model.threshold``, else 0.5 on probabilities and 0
+    on margins). ``"f1"``/``"youden"`` are chosen on the validation split (``score >= threshold``).
+    """
+
+    threshold: float | str | None = None
+
+
+@dataclass(frozen=True)
 class TrainSpec:
     """A whole training spec: what to read, the task and columns, and the four sections."""
 
@@ -87,6 +98,7 @@ class TrainSpec:
     prep: PrepSpec = field(default_factory=PrepSpec)
     split: SplitSpec = field(default_factory=SplitSpec)
     tune: TuneSpec = field(default_factory=TuneSpec)
+    evaluate: EvaluateSpec = field(default_factory=EvaluateSpec)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TrainSpec:
@@ -121,4 +133,6 @@ class TrainSpec:
         out["model"] = {"algorithm": self.model.algorithm, **dict(self.model.params)}
         out["tune"] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(self.tune).items()
                        if v is not None}
+        if self.evaluate.threshold is not None:
+            out["evaluate"] = {"threshold": self.evaluate.threshold}
         return out

@@ -13,7 +13,7 @@ from lake.ml.algorithms import CLASSIFICATION, SUPERVISED, TASKS, Algorithm, alg
 from lake.ml.algorithms.bayes import NONNEGATIVE_MODEL_TYPES
 from lake.ml.algorithms.kinds import Bool, Choice, Float, Int, Kind
 from lake.ml.errors import SpecError
-from lake.ml.spec.model import ModelSpec, PrepSpec, SplitSpec, TrainSpec, TuneSpec
+from lake.ml.spec.model import EvaluateSpec, ModelSpec, PrepSpec, SplitSpec, TrainSpec, TuneSpec
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -26,10 +26,12 @@ __all__ = [
 ]
 
 TOP_LEVEL_KEYS = ("name", "source", "sql", "source_version", "task", "label", "id", "features", "exclude", "text",
-                  "prep", "split", "model", "tune")
+                  "prep", "split", "model", "tune", "evaluate")
 PREP_KEYS = ("impute", "impute_columns", "encode", "scale", "pca", "drop_low_variance", "drop_low_correlation",
              "max_missing", "balance", "vocab_size", "min_df", "stop_words", "min_token_length")
 SPLIT_KEYS = ("train", "validation", "test", "seed", "stratify", "by")
+EVALUATE_KEYS = ("threshold",)
+THRESHOLD_METHODS = ("f1", "youden")
 TUNE_KEYS = ("strategy", "space", "method", "folds", "metric", "max_trials", "parallelism", "early_stopping", "seed")
 IMPUTE_STRATEGIES = ("mean", "median", "mode", "drop_rows", "none")
 STOP_WORD_LANGUAGES = ("danish", "dutch", "english", "finnish", "french", "german", "hungarian", "italian",
@@ -122,9 +124,28 @@ def parse_spec(data: Mapping[str, Any]) -> TrainSpec:
     split = _parse_split(_table(data, "split"), task)
     prep = _parse_prep(_table(data, "prep"), task, algorithm, params)
     tune = _parse_tune(_table(data, "tune"), task, algorithm, split)
+    evaluate = _parse_evaluate(_table(data, "evaluate"), task, split)
     return TrainSpec(name=name, task=task, model=model, source=source, sql=sql, source_version=version,
                      label=label, id=id_col, features=features, exclude=exclude, text=text, prep=prep, split=split,
-                     tune=tune)
+                     tune=tune, evaluate=evaluate)
+
+
+def _parse_evaluate(table: Mapping[str, Any], task: str, split: SplitSpec) -> EvaluateSpec:
+    _check_keys(table, EVALUATE_KEYS, "evaluate")
+    threshold = table.get("threshold")
+    if threshold is None:
+        return EvaluateSpec()
+    if task != "binary":
+        raise SpecError(key="evaluate.threshold", reason=f"a decision threshold applies to task binary, not {task}")
+    if isinstance(threshold, str):
+        method = Choice(("fixed", *THRESHOLD_METHODS)).check("evaluate.threshold", threshold)
+        if method == "fixed":
+            return EvaluateSpec()
+        if split.validation <= 0:
+            raise SpecError(key="evaluate.threshold", reason=f"{method} chooses the threshold on the validation "
+                            "split; set split.validation above 0 or give a number")
+        return EvaluateSpec(threshold=method)
+    return EvaluateSpec(threshold=Float().check("evaluate.threshold", threshold))
 
 
 def _parse_prep(table: Mapping[str, Any], task: str, algorithm: Algorithm, params: Mapping[str, Any]) -> PrepSpec:

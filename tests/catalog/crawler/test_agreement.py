@@ -1,6 +1,6 @@
 """The crawler's schemas agree with Spark's and pyarrow's inference for the same files, except
 where a Glue rule deliberately differs; those differences are asserted here explicitly and
-listed in the README (crawler section):
+listed in docs/crawler.md:
 
 - JSON integers that fit in 32 bits are ``int`` (Glue's JSON classifier); Spark and pyarrow
   say ``bigint``.

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from catalog.sql import CollectSink, CsvSink, JsonLinesSink, ParquetSink
-from catalog.sql.results import FrameResult, consume
+from catalog.sql.results import FrameResult
+from catalog.sql.sinks import consume
 
 TYPED = """
     SELECT id, CAST(id * 1.25 AS DECIMAL(10, 2)) AS price, DATE '2024-01-01' + CAST(id AS INT) AS day,

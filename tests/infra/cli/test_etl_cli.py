@@ -91,3 +91,26 @@ def test_name_or_all_is_required(lake_env: Any) -> None:
     assert res.exit_code == 1 and "give one ETL table name or --all" in _one_error_line(res)
     res = run("quality", "docs", "silver.none")
     assert res.exit_code == 1 and "no Data Docs" in _one_error_line(res)
+
+
+def test_sql_file_declares_with_rule_files_beside_it_then_list_and_drop(spark: Any, lake_env: Any,
+                                                                         tmp_path: Path) -> None:
+    run, root = lake_env
+    _bronze(spark, root, [(1, 30)], create=True)
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "silver.visits.dqdl").write_text('Rules = [ IsComplete "id" ]\n', encoding="utf-8")
+    script = folder / "silver_visits.sql"
+    script.write_text("CREATE OR REFRESH TABLE silver.visits KEY (id) AS SELECT id, age FROM bronze.visits",
+                      encoding="utf-8")
+    assert run("sql", "--file", str(script)).exit_code == 0
+    listed = run("etl", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    [definition] = json.loads(listed.stdout)
+    assert definition["name"] == "silver.visits"
+    assert [r["kind"] for r in definition["table_rules"]] == ["dqdl"]
+    dropped = run("etl", "drop", "silver.visits")
+    assert dropped.exit_code == 0, dropped.output
+    assert json.loads(run("etl", "list", "--json").stdout) == []
+    res = run("etl", "drop", "silver.visits")
+    assert res.exit_code == 1 and "silver.visits" in _one_error_line(res)

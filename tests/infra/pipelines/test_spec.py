@@ -243,7 +243,7 @@ def test_shipped_nightly_pipeline_is_valid_and_uses_existing_scripts() -> None:
     assert nightly.schedule == "0 3 * * *"
     commands = {s.command for s in nightly.steps if s.command}
     assert commands <= set(LAKE_COMMANDS)
-    assert {"simulate", "ingest", "crawl", "sql", "table optimize", "table vacuum"} <= commands
+    assert {"simulate", "ingest", "crawl", "etl", "sql", "table optimize", "table vacuum"} <= commands
     assert [s.submit for s in nightly.steps if s.submit] == ["jobs/build_views.py"]
     sql = nightly.step("check")
     assert (repo / sql.args[sql.args.index("--file") + 1]).is_file()

@@ -24,7 +24,7 @@ from lake.delta import (
     table_history,
     vacuum_table,
 )
-from lake.delta.store import _commit_error
+from lake.delta.commit import commit_error
 from lake.delta.translate import translate_delta_error
 from lake.errors import is_transient
 from lake.storage import LocalProfile, moto_profile
@@ -47,9 +47,9 @@ def test_delta_rs_errors_map_by_type(tmp_path: Path, exc: Exception, kind: type)
 
 
 def test_commit_errors_are_decided_by_type_not_text() -> None:
-    concurrent = _commit_error("/t", 3, CommitFailedError("Table version 4 already exists"))
+    concurrent = commit_error("/t", 3, CommitFailedError("Table version 4 already exists"))
     assert isinstance(concurrent, ConcurrentCommitError) and is_transient(concurrent)
-    worded = _commit_error("/t", 3, DeltaError("Generic error: conflict with a concurrent writer"))
+    worded = commit_error("/t", 3, DeltaError("Generic error: conflict with a concurrent writer"))
     assert type(worded) is InvalidWriteError and not is_transient(worded)
 
 

@@ -123,3 +123,20 @@ def test_train_job_runs_unchanged_on_the_cluster(cluster: dict[str, Any]) -> Non
     assert any(a.get("name") == "lakeforge-train" and a.get("cores") for a in apps), apps  # ran on the cluster
     shown = _run(cluster["env"], "model", "show", "cluster_risk:1", "--json")
     assert shown.returncode == 0 and json.loads(shown.stdout)["run_status"] == "FINISHED"
+
+
+def test_batch_predict_job_runs_unchanged_on_the_cluster(cluster: dict[str, Any]) -> None:
+    """The version trained above scores the view on the cluster into a Delta table of the catalog."""
+    entry = cluster["entry"]
+    proc = _run(cluster["env"], "submit", str(REPO / "jobs" / "batch_predict.py"), "--master", entry["master_url"],
+                "--", "cluster_risk:1", "--input", "ml.cluster_visits", "--output", "scored.cluster_visits")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
+    assert (result["rows"], result["committed"], result["version"]) == (300, True, 1), result
+    info = http_get_json(f"{entry['webui']}/json/", timeout=5) or {}
+    apps = info.get("completedapps", []) + info.get("activeapps", [])
+    assert any(a.get("name") == "lakeforge-batch-predict" and a.get("cores") for a in apps), apps
+    counted = _run(cluster["env"], "sql", "SELECT count(*) AS n, count(DISTINCT model_version) AS v "
+                   "FROM scored.cluster_visits", "--format", "json", "--no-save")
+    assert counted.returncode == 0, counted.stderr
+    assert json.loads(counted.stdout.splitlines()[0]) == {"n": 300, "v": 1}

@@ -118,7 +118,12 @@ def _quiet_spark_error_logs() -> None:
 
 
 class SqlEngine:
-    """Runs SQL scripts over the catalog on one SparkSession."""
+    """Runs SQL scripts over the catalog on one SparkSession.
+
+    With ``cache_views`` the engine keeps temporary views over the files tables resolve to and
+    their open Delta snapshots across statements; both are checked on every statement, so a
+    new commit or a table dropped and recreated is never served stale.
+    """
 
     def __init__(
         self,
@@ -136,6 +141,7 @@ class SqlEngine:
         cache_views: bool = True,
     ) -> None:
         from lake.delta import DeltaTableStore
+        from lake.delta.snapshots import SnapshotCache
 
         sqlglot_dialect(dialect)  # validates the name
         self.spark = spark
@@ -148,7 +154,7 @@ class SqlEngine:
         self.page_size = page_size
         self.delta = delta or DeltaTableStore(spark, profile)
         self.history = history or QueryHistory(store, profile)
-        self.cache = FrameCache(spark) if cache_views else None
+        self.cache = FrameCache(spark, snapshots=SnapshotCache(profile)) if cache_views else None
         self.source_dir: Path | None = None  # folder of the script's file: ETL table-rule files are found there
         _quiet_spark_error_logs()
 
@@ -200,9 +206,11 @@ class SqlEngine:
                                 self.cache, source_dir=self.source_dir)
 
     def close(self) -> None:
-        """Drop the engine's cached temporary views."""
+        """Drop the engine's cached temporary views and Delta snapshots."""
         if self.cache is not None:
             self.cache.clear()
+            if self.cache.snapshots is not None:
+                self.cache.snapshots.clear()
 
     def _outcome(self, ctx: ExecutionContext) -> Outcome:
         stmt = ctx.statement

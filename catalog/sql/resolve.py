@@ -11,7 +11,9 @@ A name ``db.table`` is looked up in the catalog store, never guessed from a path
 
 A :class:`Resolver` lives for one statement: it caches catalog lookups and snapshots and
 records every file it will scan (``scanned``, sizes included) and every source table with
-its Delta version (``sources``, the lineage of what the statement read).
+its Delta version (``sources``, the lineage of what the statement read). Across statements
+an engine's :class:`FrameCache` keeps views and open Delta snapshots, checked against the
+Delta log on every statement (a new commit or a recreated table is never served stale).
 
 For one table, :func:`resolve_dataframe` is the short form::
 
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 
     from catalog.stores.base import CatalogStore
     from lake.delta import DeltaTableStore
+    from lake.delta.snapshots import SnapshotCache
     from lake.storage import StorageProfile
 
 __all__ = [
@@ -154,7 +157,7 @@ class TableInfo:
     kind: str
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)
     travel: TimeTravel = field(default_factory=TimeTravel)
-    snapshot: Any = None
+    snapshot: Any = None  # a deltalake DeltaTable, possibly shared through a cache: read it, never mutate it
 
     @property
     def version(self) -> int | None:
@@ -162,17 +165,20 @@ class TableInfo:
 
 
 class FrameCache:
-    """Temporary views over resolved tables, reused while they would read the same files.
+    """What resolvers reuse across statements: temporary views over tables, and Delta snapshots.
 
-    The key of a view is what it reads: a Delta table's root, snapshot version and pruned
-    file list, or a raw table's catalog definition and listed files with sizes. A new Delta
-    version, a catalog change or a new file gives a new key, so a cached view is never stale;
-    reusing one skips rebuilding the Spark relation (its file index) for every statement.
+    The key of a view is what it reads: a Delta table's root, table id, snapshot version and
+    pruned file list, or a raw table's catalog definition and listed files with sizes. A new
+    Delta version, a recreated table, a catalog change or a new file gives a new key, so a
+    cached view is never stale; reusing one skips rebuilding the Spark relation (its file
+    index) for every statement. ``snapshots`` (optional) keeps open Delta snapshots, checked
+    against the log on every statement (:class:`~lake.delta.snapshots.SnapshotCache`).
     """
 
-    def __init__(self, spark: SparkSession, size: int = 128) -> None:
+    def __init__(self, spark: SparkSession, size: int = 128, *, snapshots: SnapshotCache | None = None) -> None:
         self.spark = spark
         self.size = size
+        self.snapshots = snapshots
         self._views: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
     def view(self, key: tuple[Any, ...], build: Callable[[], DataFrame]) -> str:
@@ -207,6 +213,7 @@ class Resolver:
         delta: DeltaTableStore | None = None,
         default_database: str = "default",
         cache: FrameCache | None = None,
+        snapshots: SnapshotCache | None = None,
     ) -> None:
         from lake.delta import DeltaTableStore
 
@@ -219,6 +226,7 @@ class Resolver:
         self.sources: dict[str, SourceTable] = {}
         self.scans: list[Scan] = []
         self.cache = cache
+        self.snapshots = snapshots if snapshots is not None else (cache.snapshots if cache is not None else None)
         self._temp_views: list[str] = []
         self._tables: dict[TableName, Table] = {}
         self._infos: dict[tuple[TableName, TimeTravel], TableInfo] = {}
@@ -292,6 +300,8 @@ class Resolver:
         if not table.location:
             raise SqlError(f"{name} is a Delta table without a location in the catalog")
         try:
+            if self.snapshots is not None:
+                return self.snapshots.snapshot(table.location, version=travel.version, timestamp=travel.timestamp)
             return self.delta.snapshot(table.location, version=travel.version, timestamp=travel.timestamp)
         except (VersionVacuumedError, DataFilesMissingError) as exc:
             raise SqlError(f"{name} {travel}: {exc}") from None
@@ -373,7 +383,8 @@ class Resolver:
         dt = info.snapshot
         plan = self.delta.plan_scan(dt, filters=filters or None)
         files = [ScannedFile(f, size or 0) for f, size in zip(plan.files, plan.sizes, strict=True)]
-        key = ("delta", uris.to_native(dt.table_uri).rstrip("/"), dt.version(), tuple(plan.files))
+        key = ("delta", uris.to_native(dt.table_uri).rstrip("/"), str(dt.metadata().id), dt.version(),
+               tuple(plan.files))
         return key, lambda: self.delta.read_plan(dt, plan), files, plan.total_files
 
     def _view(self, info: TableInfo) -> DataFrame:

@@ -1,8 +1,7 @@
 """Query results: column descriptions and page-by-page reading (sinks: :mod:`catalog.sql.sinks`).
 
-A :class:`FrameResult` reads a Spark DataFrame page by page: results whose planned size is
-small are collected in one round trip, larger ones stream with ``toLocalIterator`` so the
-driver never holds them whole.
+A :class:`FrameResult` reads a Spark DataFrame page by page: small results are collected in
+one Spark job, large ones stream with ``toLocalIterator`` so the driver never holds them whole.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ __all__ = [
 FORMATS = ("table", "csv", "json", "parquet")
 RESULTS_DIR = "_results"
 COLLECT_BELOW_BYTES = 32 * 1024 * 1024
+_ROW_BYTES = 256  # a row's size assumed when turning COLLECT_BELOW_BYTES into a row count
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,36 @@ def _utc(value: datetime) -> datetime:
 
 
 class FrameResult:
-    """The rows of a DataFrame, collected at once when small, streamed page by page when large."""
+    """The rows of a DataFrame, collected at once when small, streamed page by page when large.
 
-    def __init__(self, df: DataFrame, *, collect_below: int = COLLECT_BELOW_BYTES) -> None:
+    How a result is read, cheapest first:
+
+    1. Spark's size estimate of the optimized plan is at most ``collect_below`` bytes: one
+       ``collect()`` (for scans, filters and aggregates the estimate bounds the result);
+    2. otherwise the query runs once with ``LIMIT collect_rows + 1`` and, when at most
+       ``collect_rows`` rows come back, that was the whole result. The estimate multiplies
+       the sizes of a join's inputs and grows with an aggregate's input, so most joins and
+       aggregates over large tables get here even when they return a handful of rows;
+    3. only a result with more rows streams with ``toLocalIterator``, running the query again.
+
+    Streaming costs a Spark job and a socket round trip per partition, even for four rows,
+    which is why it comes last; a result that gets there also paid for the LIMIT run (cheap
+    for a plain scan, which stops early; a second run for a large aggregate).
+    ``collect_rows`` defaults to ``collect_below`` / 256 bytes per row.
+    """
+
+    def __init__(
+        self, df: DataFrame, *, collect_below: int = COLLECT_BELOW_BYTES, collect_rows: int | None = None
+    ) -> None:
         from pyspark.sql.types import TimestampType
 
         self.df = df
         self.collect_below = collect_below
-        self.columns = [ColumnInfo(f.name, from_spark(f.dataType)) for f in df.schema]
-        self._fix = [isinstance(f.dataType, TimestampType) for f in df.schema]
+        self.collect_rows = max(0, collect_below // _ROW_BYTES if collect_rows is None else collect_rows)
+        schema = df.schema
+        self.columns = [ColumnInfo(f.name, from_spark(f.dataType)) for f in schema]
+        self._fix = [isinstance(f.dataType, TimestampType) for f in schema]
+        self._any_fix = any(self._fix)
         self.streamed = False
 
     def _estimated_bytes(self) -> int | None:
@@ -99,16 +120,25 @@ class FrameResult:
 
     def _row(self, row: Any) -> Row:
         values = tuple(row)
-        if not any(self._fix):
+        if not self._any_fix:
             return values
         return tuple(_utc(v) if fix and isinstance(v, datetime) else v
                      for v, fix in zip(values, self._fix, strict=True))
 
-    def pages(self, size: int) -> Iterator[list[Row]]:
-        size = max(1, size)
+    def _small(self) -> list[Any] | None:
+        """Every row when the result is small (steps 1 and 2), else ``None``."""
         estimate = self._estimated_bytes()
         if estimate is not None and estimate <= self.collect_below:
-            rows = self.df.collect()
+            return list(self.df.collect())
+        if self.collect_rows <= 0:
+            return None
+        rows = self.df.limit(self.collect_rows + 1).collect()
+        return list(rows) if len(rows) <= self.collect_rows else None
+
+    def pages(self, size: int) -> Iterator[list[Row]]:
+        size = max(1, size)
+        rows = self._small()
+        if rows is not None:
             for i in range(0, len(rows), size):
                 yield [self._row(r) for r in rows[i : i + size]]
             return

@@ -87,8 +87,8 @@ def list_tables(
         return
     grid = Table("table", "key", "constraints", "table rules", "declared")
     for d in definitions:
-        grid.add_row(d.name, ", ".join(d.key) or "-", str(len(d.constraints)),
-                     ", ".join(r.source.rsplit("/", 1)[-1] for r in d.table_rules) or "-", d.updated_at or d.declared_at)
+        rules = ", ".join(r.source.rsplit("/", 1)[-1] for r in d.table_rules) or "-"
+        grid.add_row(d.name, ", ".join(d.key) or "-", str(len(d.constraints)), rules, d.updated_at or d.declared_at)
     console.print(grid if definitions else "no ETL tables declared")
 
 

@@ -29,10 +29,11 @@ def _paths(dt: DeltaTable) -> set[str]:
     return {unquote(p) for p in pa.table(dt.get_add_actions(flatten=False)).column("path").to_pylist()}
 
 
-def check_version_files(profile: StorageProfile, uri: str, dt: DeltaTable) -> None:
+def check_version_files(profile: StorageProfile, uri: str, dt: DeltaTable, latest: DeltaTable | None = None) -> None:
     """Raise :class:`VersionVacuumedError` (or :class:`DataFilesMissingError`) if files of ``dt``'s
-    version are gone; a no-op for the latest version."""
-    latest = DeltaTable(uri, storage_options=profile.storage_options() or None)
+    version are gone; a no-op for the latest version (``latest``: that snapshot, if already open)."""
+    if latest is None:
+        latest = DeltaTable(uri, storage_options=profile.storage_options() or None)
     if latest.version() == dt.version():
         return
     candidates = _paths(dt) - _paths(latest)

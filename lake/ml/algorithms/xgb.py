@@ -32,6 +32,7 @@ def _xgboost(ctx: BuildContext) -> Estimator:
         "num_workers": workers,
         "device": "cpu",
         "missing": math.nan,
+        "verbose": False,  # no per-round evaluation lines on the terminal (the metrics are recorded)
     }
     if ctx.weight_col:
         cols["weight_col"] = ctx.weight_col

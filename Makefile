@@ -8,8 +8,10 @@ JARS   := .lakeforge/jars
 
 .PHONY: demo test setup java chromium lint bench
 
+# The whole lifecycle as the pipeline `demo` (infra/pipelines/specs/demo.toml), ending in a report;
+# `make demo RECORDS=20000` scales it. moto is left running for inspection: `lake down` stops it.
 demo: setup
-	$(VENV)/bin/lake demo
+	$(VENV)/bin/lake demo $(if $(RECORDS),--records $(RECORDS))
 
 test: setup chromium
 	$(VENV)/bin/pytest

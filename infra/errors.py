@@ -9,6 +9,7 @@ from lake.errors import LakeforgeError
 
 __all__ = [
     "EndpointNotFoundError",
+    "EndpointProbeError",
     "ExecutorTooLargeError",
     "InfraError",
     "InvalidOptionError",
@@ -118,3 +119,11 @@ class EndpointNotFoundError(InfraError):
     @property
     def known_text(self) -> str:
         return ", ".join(self.known) or "none (start one with lake serve MODEL)"
+
+
+class EndpointProbeError(InfraError):
+    """``lake invoke`` could not talk to an endpoint, or the endpoint refused its requests."""
+
+    template = "endpoint {endpoint}: {reason}"
+    endpoint: str
+    reason: str

@@ -40,6 +40,8 @@ COMMAND_MODULES = [
     "infra.cli.model",
     "infra.cli.etl",
     "infra.cli.quality",
+    "infra.cli.invoke",
+    "infra.cli.report",
 ]
 
 

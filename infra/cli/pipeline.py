@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from infra.pipelines.delta_history import DeltaRunHistory
     from lake.config import Settings
 
-__all__ = ["load_all", "open_history", "pipeline_folders", "register"]
+__all__ = ["load_all", "open_history", "parse_params", "pipeline_folders", "register"]
 
 pipeline_app = typer.Typer(
     name="pipeline",
@@ -100,6 +100,17 @@ def _parse_day(option: str, value: str) -> date:
     except ValueError:
         raise InvalidOptionError(option, value, "a date (YYYY-MM-DD) or an ISO-8601 date-time") from None
     return when.date() if isinstance(when, datetime) else when
+
+
+def parse_params(values: list[str]) -> dict[str, str]:
+    """``["records=200", …]`` (``--param`` values) → ``{"records": "200", …}``."""
+    out = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip():
+            raise InvalidOptionError("--param", value, "NAME=VALUE (a parameter of the pipeline's [params])")
+        out[name.strip()] = text
+    return out
 
 
 def _step_action(step: Any) -> str:
@@ -318,6 +329,9 @@ def show(
     ]
     if p.on:
         lines.append(f"trigger   on {p.on.mode.value} of {', '.join(p.on.pipelines)} {p.on.status.value}")
+    if p.params:
+        values = ", ".join(f"{k}={v}" for k, v in p.params.items())
+        lines.append(f"params    {values} (override: --param NAME=VALUE)")
     lines.append(f"limits    {p.max_concurrency} steps at once; defaults: retries {d.retries} (transient errors "
                  f"only), retry delay {d.retry_delay:g}s…{d.max_retry_delay:g}s, timeout "
                  f"{f'{d.timeout:g}s' if d.timeout else 'none'}")
@@ -340,6 +354,8 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="Run again even if this date already succeeded.")] = False,
     triggers: Annotated[bool, typer.Option("--triggers/--no-triggers",
                                            help="Then run the pipelines this run triggers (`on`).")] = True,
+    params: Annotated[list[str] | None, typer.Option(
+        "--param", help="Set a [params] value for this run: NAME=VALUE (repeatable).")] = None,
     pipelines: PipelinesOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -348,7 +364,8 @@ def run(
 
     cli = get_ctx(ctx)
     found = load_all(cli.settings, pipelines)
-    p = get_pipeline(found, name)
+    p = get_pipeline(found, name).with_params(parse_params(params or []))
+    found = {**found, p.name: p}
     if date:
         _parse_day("--date", date)
     with _Progress(found, enabled=not as_json) as progress, _CtrlC() as ctrl_c:

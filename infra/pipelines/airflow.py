@@ -3,7 +3,9 @@
 One task per step runs the same ``lake`` command; ``depends_on`` becomes ``>>``; the cron
 becomes ``schedule``; ``[defaults]`` becomes ``default_args`` (retries, exponential retry
 delay, timeout). ``{{ ds }}``, ``{{ ds_nodash }}``, ``{{ logical_date }}`` and ``{{ run_id }}``
-are left for Airflow's Jinja, which knows the same names; ``{{ pipeline }}`` is filled in.
+are left for Airflow's Jinja, which knows the same names; ``{{ pipeline }}`` is filled in;
+``[params]`` become the DAG's ``params`` (so ``{{ params.NAME }}`` renders the same, and a
+triggered DAG run may override them like ``lake pipeline run --param``).
 
 A conditional trigger (``on``) becomes one ``ExternalTaskSensor`` per upstream pipeline
 (waiting for that DAG's run at the same logical date to succeed or fail) in front of the
@@ -110,6 +112,7 @@ def dag_source(
         f"    catchup={pipeline.catchup == CatchUp.ALL!r},",
         f"    max_active_tasks={pipeline.max_concurrency},",
         "    default_args=default_args,",
+        *([f"    params={dict(pipeline.params)!r},"] if pipeline.params else []),
         '    tags=["lakeforge"],',
         ") as dag:",
         "    tasks = {}",

@@ -15,6 +15,7 @@ __all__ = [
     "RunFailedError",
     "RunNotFoundError",
     "TemplateError",
+    "UnknownParamError",
     "UnknownPipelineError",
 ]
 
@@ -73,6 +74,20 @@ class UnknownPipelineError(PipelineError):
     @property
     def known_list(self) -> str:
         return f" (known: {', '.join(self.known)})" if self.known else " (no pipelines found)"
+
+
+class UnknownParamError(PipelineError):
+    """A run sets a parameter its pipeline does not declare under ``[params]``."""
+
+    template = ("pipeline {pipeline!r} has no parameter {name!r} (declared: {declared_list}); "
+                "see `lake pipeline show {pipeline}`")
+    pipeline: str
+    name: str
+    declared: tuple[str, ...] = ()
+
+    @property
+    def declared_list(self) -> str:
+        return ", ".join(self.declared) or "none"
 
 
 class RunActiveError(PipelineError):

@@ -340,7 +340,7 @@ class RunHandle:
 
     def _run_step(self, step: Step, cancel: threading.Event) -> StepRun:
         opts = self._opts
-        context = TemplateContext(self.run.pipeline, self.run.logical_date, self.run.run_id)
+        context = TemplateContext(self.run.pipeline, self.run.logical_date, self.run.run_id, self.pipeline.params)
         log_path, error_file = self._paths(step.name)
         argv = opts.launcher.argv(step, render_all(step.args, context))
         started = opts.clock()

@@ -6,6 +6,8 @@ dependencies, retries and timeouts, and how the pipeline is triggered::
     name = "nightly"
     schedule = "0 3 * * *"                  # cron (UTC); optional
     catchup = "latest"                      # misfire policy: latest | all
+    [params]                                # values for {{ params.NAME }}; a run may override them
+    records = 5000                          #   (`lake pipeline run NAME --param records=200`)
     max_concurrency = 2                     # steps running at once
     on = {pipelines = ["ingest"], status = "success", mode = "all"}   # optional
     [defaults]                              # per-step defaults
@@ -26,7 +28,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +42,7 @@ from infra.pipelines.errors import (
     DuplicatePipelineError,
     PipelineSpecError,
     TemplateError,
+    UnknownParamError,
     UnknownPipelineError,
 )
 from infra.pipelines.templating import UnknownVariable, template_variables
@@ -61,14 +64,15 @@ __all__ = [
 
 LAKE_COMMANDS = (
     "simulate", "ingest", "crawl", "build-views", "etl", "quality", "train", "predict",
-    "monitor", "table optimize", "table vacuum", "sql",
+    "monitor", "table optimize", "table vacuum", "sql", "model alias", "invoke", "report",
 )
 """The ``lake`` commands a step may run (``command = "…"``)."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_ANY_TAG = re.compile(r"\{\{|\{%|\{#")
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
-_PIPELINE_KEYS = ("name", "description", "schedule", "on", "catchup", "max_concurrency", "env", "defaults",
-                  "steps")
+_PIPELINE_KEYS = ("name", "description", "schedule", "on", "catchup", "max_concurrency", "env", "params",
+                  "defaults", "steps")
 _DEFAULT_KEYS = ("retries", "retry_delay", "max_retry_delay", "timeout", "retry_on_timeout")
 _STEP_KEYS = ("name", "description", "command", "submit", "args", "depends_on", "env", *_DEFAULT_KEYS)
 _ON_KEYS = ("pipelines", "status", "mode")
@@ -149,6 +153,15 @@ class Pipeline:
     max_concurrency: int = 2
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     defaults: Step = field(default_factory=lambda: Step(name="defaults"))
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_params(self, values: Mapping[str, object]) -> Pipeline:
+        """This pipeline with some ``[params]`` values replaced; an undeclared name is an error."""
+        for name in values:
+            if name not in self.params:
+                raise UnknownParamError(self.name, name, tuple(self.params))
+        merged = {**self.params, **{k: str(v) for k, v in values.items()}}
+        return replace(self, params=MappingProxyType(merged))
 
     def step(self, name: str) -> Step:
         for s in self.steps:
@@ -171,7 +184,7 @@ class Pipeline:
             "on": None if self.on is None else {
                 "pipelines": list(self.on.pipelines), "status": self.on.status.value, "mode": self.on.mode.value,
             },
-            "env": dict(self.env), "steps": [s.to_dict() for s in self.steps],
+            "env": dict(self.env), "params": dict(self.params), "steps": [s.to_dict() for s in self.steps],
         }
 
 
@@ -196,6 +209,7 @@ class _Checker:
 
     def __init__(self, file: str) -> None:
         self.file = file
+        self.params: tuple[str, ...] = ()
 
     def fail(self, message: str, *, step: str | None = None, key: str | None = None) -> PipelineSpecError:
         return PipelineSpecError(file=self.file, message=message, step=step, key=key)
@@ -264,10 +278,25 @@ class _Checker:
             out[name] = str(item)
         return MappingProxyType(out)
 
+    def param_values(self, value: object) -> Mapping[str, str]:
+        if not isinstance(value, dict):
+            raise self.fail(f"expected a table of NAME = value, got {value!r}", key="params")
+        out = {}
+        for name, item in value.items():
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                raise self.fail("a parameter name is letters, digits and '_' (not starting with a digit)",
+                                key=f"params.{name}")
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise self.fail(f"expected a string or a number, got {item!r}", key=f"params.{name}")
+            if isinstance(item, str) and _ANY_TAG.search(item):
+                raise self.fail("a parameter value cannot itself be a template", key=f"params.{name}")
+            out[name] = str(item)
+        return MappingProxyType(out)
+
     def templates(self, texts: Iterable[tuple[str, str]], *, step: str | None) -> None:
         for key, text in texts:
             try:
-                template_variables(text)
+                template_variables(text, self.params)
             except UnknownVariable as exc:
                 raise TemplateError(file=self.file, message=exc.reason, step=step, key=key,
                                     variable=exc.variable) from None
@@ -291,6 +320,8 @@ def parse_pipeline(data: Mapping[str, Any], *, file: str = "<pipeline>", base_di
         raise check.fail("missing key 'name' (the pipeline's name)", key="name")
     name = check.name(data["name"], "pipeline")
     schedule = check.cron(data["schedule"]) if "schedule" in data else None
+    params = check.param_values(data["params"]) if "params" in data else MappingProxyType({})
+    check.params = tuple(params)
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise check.fail(f"expected a table, got {defaults!r}", key="defaults")
@@ -329,6 +360,7 @@ def parse_pipeline(data: Mapping[str, Any], *, file: str = "<pipeline>", base_di
         max_concurrency=check.integer(data.get("max_concurrency", 2), key="max_concurrency", minimum=1),
         env=env,
         defaults=base,
+        params=params,
     )
 
 

@@ -32,9 +32,10 @@ from infra.report.model import (
     Tuning,
     TuningTrial,
 )
-from infra.report.upload import REPORTS_DIR, report_subpath, upload_report
+from infra.report.upload import LOCAL_REPORTS_DIR, REPORTS_DIR, local_report_path, report_subpath, upload_report
 
 __all__ = [
+    "LOCAL_REPORTS_DIR",
     "REPORTS_DIR",
     "SECTIONS",
     "BatchPredictions",
@@ -61,6 +62,7 @@ __all__ = [
     "Status",
     "Tuning",
     "TuningTrial",
+    "local_report_path",
     "render_html",
     "render_report",
     "report_subpath",

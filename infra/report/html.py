@@ -205,10 +205,13 @@ def _endpoint(data: ReportData) -> str | None:
     ep = data.endpoint
     if ep is None:
         return None
-    facts = {"endpoint": ep.url, "requests sent": _num(ep.requests), "errors": _num(ep.errors),
-             "latency p50": f"{_num(ep.p50_ms, 1)} ms", "latency p99": f"{_num(ep.p99_ms, 1)} ms"}
+    facts = {"endpoint": f"{ep.endpoint} at {ep.url}" if ep.endpoint else ep.url, "requests sent": _num(ep.requests),
+             "errors": _num(ep.errors), "latency p50": f"{_num(ep.p50_ms, 1)} ms",
+             "latency p99": f"{_num(ep.p99_ms, 1)} ms"}
     if ep.model:
         facts["model version"] = ep.model
+    if ep.compared:
+        facts["answers equal to the batch predictions"] = f"{_num(ep.agreed)} of {_num(ep.compared)}"
     out = [_facts(facts)]
     for i, sample in enumerate(ep.samples, 1):
         latency = f", {sample.latency_ms:.1f} ms" if sample.latency_ms is not None else ""

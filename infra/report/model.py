@@ -13,6 +13,7 @@ record (``lake.ml.tracking.Lineage.to_dict()``).
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -108,6 +109,15 @@ def _non_negative(obj: Any, *names: str) -> None:
         if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)
                                   or math.isnan(value) or value < 0):
             raise ReportDataError(name, f"expected a number >= 0, got {value!r}")
+
+
+def _params(value: Any) -> dict[str, Any]:
+    """A trial's parameters: a mapping, or JSON text of one."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    if value is not None and not isinstance(value, Mapping):
+        raise ReportDataError("params", f"expected a mapping of parameters, got {type(value).__name__}")
+    return dict(value or {})
 
 
 def _opt_float(value: Any) -> float | None:
@@ -328,12 +338,13 @@ class Tuning:
 
     @classmethod
     def from_result(cls, result: Any) -> Tuning:
-        """From a ``lake.ml.tune.TuneResult`` or its ``to_dict()``."""
+        """From a ``lake.ml.tune.TuneResult``, its ``to_dict()``, or the training run's ``tuning/trials.json``
+        (trials as ``TuneResult.rows()``: ``trial`` for the index, ``params`` as JSON text)."""
         data = result.to_dict() if hasattr(result, "to_dict") else result
         trials = [
-            TuningTrial(index=int(t["index"]), params=dict(t.get("params") or {}), metric=_opt_float(t.get("metric")),
-                        seconds=float(t.get("seconds") or 0.0), status=str(t.get("status") or "OK"),
-                        metric_std=_opt_float(t.get("metric_std")))
+            TuningTrial(index=int(t["index"] if "index" in t else t["trial"]), params=_params(t.get("params")),
+                        metric=_opt_float(t.get("metric")), seconds=float(t.get("seconds") or 0.0),
+                        status=str(t.get("status") or "OK"), metric_std=_opt_float(t.get("metric_std")))
             for t in data["trials"]
         ]
         return cls(metric=str(data["metric"]), greater_is_better=bool(data["greater_is_better"]), trials=trials,
@@ -447,7 +458,8 @@ class EndpointSample:
 
 @dataclass(frozen=True)
 class EndpointSummary:
-    """The serving stage: requests sent, latency percentiles, a few sample exchanges."""
+    """The serving stage: requests sent, latency percentiles, a few sample exchanges, and how many
+    answers were checked against (``compared``) and equal to (``agreed``) the batch predictions."""
 
     url: str
     requests: int
@@ -456,9 +468,12 @@ class EndpointSummary:
     errors: int = 0
     model: str | None = None
     samples: Sequence[EndpointSample] = ()
+    compared: int | None = None
+    agreed: int | None = None
+    endpoint: str | None = None
 
     def __post_init__(self) -> None:
-        _non_negative(self, "requests", "errors", "p50_ms", "p99_ms")
+        _non_negative(self, "requests", "errors", "p50_ms", "p99_ms", "compared", "agreed")
         _tuple(self, "samples")
 
 

@@ -9,10 +9,12 @@ import pyarrow.fs as pafs
 from infra.report.errors import ReportDataError, ReportUploadError
 from lake.storage import StorageProfile
 
-__all__ = ["REPORTS_DIR", "report_subpath", "upload_report"]
+__all__ = ["LOCAL_REPORTS_DIR", "REPORTS_DIR", "local_report_path", "report_subpath", "upload_report"]
 
 #: Where reports live, relative to the lake root: ``_reports/<run_id>/report.html``.
 REPORTS_DIR = "_reports"
+#: Where ``lake report`` writes a run's report locally, relative to the home: ``reports/<run_id>/report.html``.
+LOCAL_REPORTS_DIR = "reports"
 _CHUNK = 1 << 20
 
 
@@ -22,6 +24,11 @@ def report_subpath(run_id: str, name: str = "report.html") -> str:
         if not value or "/" in value or "\\" in value or value in (".", ".."):
             raise ReportDataError(field, f"expected a non-empty name without '/', got {value!r}")
     return f"{REPORTS_DIR}/{run_id}/{name}"
+
+
+def local_report_path(home: Path, run_id: str) -> Path:
+    """``<home>/reports/<run_id>/report.html``: where a run's report is written on this machine."""
+    return home / LOCAL_REPORTS_DIR / Path(report_subpath(run_id)).relative_to(REPORTS_DIR)
 
 
 def upload_report(path: str | Path, profile: StorageProfile, lake_uri_subpath: str) -> str:

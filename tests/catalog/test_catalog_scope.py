@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,24 +106,3 @@ def test_status_shows_the_project_and_the_lakes_catalog(tmp_path: Path, monkeypa
     text = CliRunner().invoke(app, ["status"]).stdout
     assert f"catalog  embedded, this lake's own: {expected.path}" in text
     assert "notice: the old shared catalog" in text
-
-
-def _tables_in(db: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.execute("SELECT database, name FROM tables"))
-
-
-@pytest.mark.slow
-def test_the_demo_leaves_no_entry_for_its_throwaway_lake(tmp_path: Path) -> None:
-    """`lake demo` on its own moto server: smoke.events goes into a catalog that goes with it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEFORGE_") or k == "LAKEFORGE_JARS_DIR"}
-    env.update(LAKEFORGE_CONFIG="", LAKEFORGE_PROJECT_DIR=str(tmp_path), LAKEFORGE_HOME=str(tmp_path / "home"))
-    lake_cli = Path(sys.executable).with_name("lake")
-    done = subprocess.run([str(lake_cli), "demo", "--rows", "400", "--json"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    catalogs = list((tmp_path / "home").rglob("*.db"))
-    assert all(("smoke", "events") not in _tables_in(db) for db in catalogs), catalogs
-    report = json.loads(done.stdout[done.stdout.index("{"):])
-    register = next(s for s in report["steps"] if s["step"] == "register")
-    assert register["tables"] == ["smoke.events"] and "temporary" in register["catalog"]

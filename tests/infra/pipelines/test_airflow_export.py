@@ -56,7 +56,7 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_dag_files_load_without_import_errors(dagbag: dict[str, Any]) -> None:
     bag = dagbag["bag"]
     assert bag["import_errors"] == {}
-    assert sorted(bag["dags"]) == ["alert", "ingest_a", "ingest_b", "nightly", "report"]
+    assert sorted(bag["dags"]) == ["alert", "demo", "ingest_a", "ingest_b", "nightly", "report"]
 
 
 def test_nightly_tasks_edges_schedule_and_retries(dagbag: dict[str, Any]) -> None:

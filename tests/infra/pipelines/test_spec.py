@@ -233,7 +233,7 @@ def test_folder_load_checks_duplicates_and_trigger_targets(tmp_path: Path) -> No
 
 
 def test_unknown_pipeline_lists_known_names() -> None:
-    with pytest.raises(UnknownPipelineError, match=r"known: nightly"):
+    with pytest.raises(UnknownPipelineError, match=r"known: demo, nightly"):
         get_pipeline(load_pipelines([SPECS_DIR]), "nightlyy")
 
 

@@ -140,3 +140,30 @@ def test_numpy_numbers_and_undefined_metrics_are_accepted() -> None:
 
     assert (stage.seconds, stage.rows) == (2.5, 4096)
     assert model.metrics == {"test": {"roc_auc": 0.9}}
+
+
+def test_tuning_reads_the_training_run_s_trials_artifact() -> None:
+    from infra.report import Tuning
+
+    artifact = {"metric": "roc_auc", "greater_is_better": True, "best_index": 1, "strategy": "random",
+                "method": "holdout", "trials": [
+                    {"trial": 0, "params": '{"reg_param": 0.1}', "metric": 0.88, "seconds": 4.0, "status": "OK"},
+                    {"trial": 1, "params": '{"reg_param": 0.01}', "metric": 0.89, "seconds": 3.5, "status": "OK"},
+                    {"trial": 2, "params": "", "metric": None, "seconds": 0.1, "status": "FAILED"}]}
+    tuning = Tuning.from_result(artifact)
+    assert [(t.index, dict(t.params), t.metric) for t in tuning.trials] == [
+        (0, {"reg_param": 0.1}, 0.88), (1, {"reg_param": 0.01}, 0.89), (2, {}, None)]
+    assert tuning.best is not None and tuning.best.index == 1
+    with pytest.raises(ReportDataError, match="params"):
+        Tuning.from_result({**artifact, "trials": [{"trial": 0, "params": "[1]", "metric": 1.0, "seconds": 1}]})
+
+
+def test_endpoint_agreement_with_the_batch_predictions_is_shown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from infra.report import EndpointSummary, render_html
+
+    ep = EndpointSummary(url="http://127.0.0.1:9000", requests=20, p50_ms=1.2, p99_ms=3.4, model="heart_risk:2",
+                         compared=20, agreed=19, endpoint="heart-risk")
+    text = render_html(ReportData(run_id="r1", started_at=datetime(2026, 12, 1, tzinfo=UTC), endpoint=ep))
+    assert "heart-risk at http://127.0.0.1:9000" in text and "19 of 20" in text
+    with pytest.raises(ReportDataError, match="agreed"):
+        EndpointSummary(url="u", requests=1, p50_ms=None, p99_ms=None, agreed=-1)

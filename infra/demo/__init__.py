@@ -7,6 +7,7 @@ it. The report is the run's lifecycle report (``lake report``, :mod:`infra.repor
 """
 
 from infra.demo.errors import DemoError, DemoStageFailedError
+from infra.demo.history import ArrowRunHistory
 from infra.demo.lake_setup import LakeSetup, lake_is_empty, prepare_lake
 from infra.demo.progress import ObservedHistory, StageBoard, summary_table
 from infra.demo.run import DEMO_SPEC, SOURCE_ROOT, DemoOutcome, demo_params, load_demo_pipeline, run_demo_pipeline
@@ -14,6 +15,7 @@ from infra.demo.run import DEMO_SPEC, SOURCE_ROOT, DemoOutcome, demo_params, loa
 __all__ = [
     "DEMO_SPEC",
     "SOURCE_ROOT",
+    "ArrowRunHistory",
     "DemoError",
     "DemoOutcome",
     "DemoStageFailedError",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rich.live import Live
 from rich.table import Table
 
-from infra.pipelines.delta_history import DeltaRunHistory
+from infra.demo.history import ArrowRunHistory
 from infra.pipelines.history import PipelineRun, StepRun
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ _STYLE = {"success": "green", "ok": "green", "failed": "red", "running": "yellow
           "upstream_failed": "red", "not run": "dim", "pending": "dim"}
 
 
-class ObservedHistory(DeltaRunHistory):
-    """:class:`DeltaRunHistory` that calls ``on_run`` / ``on_step`` after each record is written."""
+class ObservedHistory(ArrowRunHistory):
+    """The lake's run history (:class:`ArrowRunHistory`) that calls ``on_run`` / ``on_step`` after each record."""
 
     on_run: Callable[[PipelineRun], None] | None = None
     on_step: Callable[[StepRun], None] | None = None

@@ -92,7 +92,8 @@ def read_run_records(history: RunHistory, run_id: str) -> RunRecords:
     run = history.get_run(run_id)
     steps = [s for s in history.step_runs(run_id) if s.status.value != "running"]
     far = datetime.max.replace(tzinfo=UTC)
-    steps.sort(key=lambda s: (s.started_at or s.ended_at or far, s.step))
+    # run order; steps started in the same second (in parallel) by name
+    steps.sort(key=lambda s: ((s.started_at or s.ended_at or far).replace(microsecond=0), s.step))
     outputs: dict[str, StepOutput] = {}
     for step in steps:
         command, args = step_command(step.command)

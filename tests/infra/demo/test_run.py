@@ -42,7 +42,8 @@ def test_the_views_step_creates_the_training_and_the_scoring_view() -> None:
 
 def test_every_param_is_used_and_every_lake_command_prints_json() -> None:
     demo = load_demo_pipeline()
-    used = {v.removeprefix("params.") for s in demo.steps for a in s.args for v in template_variables(a, demo.params)
+    texts = [*demo.env.values(), *(a for s in demo.steps for a in [*s.args, *s.env.values()])]
+    used = {v.removeprefix("params.") for t in texts for v in template_variables(t, demo.params)
             if v.startswith("params.")}
     assert used == set(demo.params)
     assert all("--json" in s.args for s in demo.steps if s.command)

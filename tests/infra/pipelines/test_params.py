@@ -80,3 +80,19 @@ def test_airflow_dag_carries_the_params_and_keeps_the_placeholders() -> None:
     assert "params={'records': '4000'}," in source
     assert "{{ params.records }}" in source
     compile(source, "demo.py", "exec")
+
+
+def test_the_cli_shows_params_and_refuses_an_undeclared_one_before_running(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from infra.cli.main import app
+
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "p.toml").write_text('name = "p"\n[params]\nrecords = 10\n[[steps]]\nname = "a"\ncommand = "simulate"\n'
+                                   'args = ["--records", "{{ params.records }}"]\n')
+    shown = CliRunner().invoke(app, ["pipeline", "show", "p", "--pipelines", str(folder), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["params"] == {"records": "10"}
+    refused = CliRunner().invoke(app, ["pipeline", "run", "p", "--pipelines", str(folder), "--param", "rows=5"])
+    assert refused.exit_code == 1
+    assert "pipeline 'p' has no parameter 'rows' (declared: records)" in refused.output

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import inspect
 import string
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Transient",
     "TransientError",
     "is_transient",
+    "reraise_translated",
 ]
 
 _NOT_FIELDS = frozenset({"transient", "template", "fields"})
@@ -142,3 +145,20 @@ def _restore(cls: type[LakeforgeError], args: tuple[Any, ...], state: dict[str, 
     error.args = args
     error.__dict__.update(state)
     return error
+
+
+@contextmanager
+def reraise_translated(translate: Callable[[Exception], LakeforgeError | None]) -> Iterator[None]:
+    """Re-raise a foreign exception inside the block as ``translate(exc)`` when that names it.
+
+    Lakeforge errors pass through; an exception ``translate`` returns ``None`` for is re-raised as is.
+    """
+    try:
+        yield
+    except LakeforgeError:
+        raise
+    except Exception as exc:
+        translated = translate(exc)
+        if translated is None:
+            raise
+        raise translated from exc

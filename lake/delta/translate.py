@@ -32,7 +32,7 @@ from lake.delta.errors import (
     TableProtocolError,
     VersionNotFoundError,
 )
-from lake.errors import LakeforgeError
+from lake.errors import LakeforgeError, reraise_translated
 from lake.spark.translate import translate_spark_error
 from lake.storage import uris
 from lake.storage.translate import translate_storage_error
@@ -105,15 +105,8 @@ def time_travel_error(
 @contextmanager
 def delta_errors(profile: StorageProfile, uri: str) -> Iterator[None]:
     """Re-raise foreign exceptions inside the block as table-store or storage errors where they can be named."""
-    try:
+    with reraise_translated(lambda exc: translate_delta_error(exc, profile, uri)):
         yield
-    except LakeforgeError:
-        raise
-    except Exception as exc:
-        translated = translate_delta_error(exc, profile, uri)
-        if translated is None:
-            raise
-        raise translated from exc
 
 
 def _target(store: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -143,14 +136,7 @@ def translating(cls: type[T]) -> type[T]:
 def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with reraise_translated(lambda exc: translate_delta_error(exc, self.profile, _target(self, args, kwargs))):
             return method(self, *args, **kwargs)
-        except LakeforgeError:
-            raise
-        except Exception as exc:
-            translated = translate_delta_error(exc, self.profile, _target(self, args, kwargs))
-            if translated is None:
-                raise
-            raise translated from exc
 
     return wrapper

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from lake.errors import LakeforgeError
+from lake.errors import reraise_translated
 from lake.storage import uris
 from lake.storage.errors import (
     AccessDeniedError,
@@ -94,15 +94,8 @@ def translate_storage_error(exc: BaseException, profile: StorageProfile, uri: st
 @contextmanager
 def storage_errors(profile: StorageProfile, uri: str) -> Iterator[None]:
     """Re-raise foreign storage exceptions inside the block as lakeforge errors where they can be named."""
-    try:
+    with reraise_translated(lambda exc: translate_storage_error(exc, profile, uri)):
         yield
-    except LakeforgeError:
-        raise
-    except Exception as exc:
-        translated = translate_storage_error(exc, profile, uri)
-        if translated is None:
-            raise
-        raise translated from exc
 
 
 def check_location(profile: StorageProfile, uri: str | None = None) -> None:

@@ -46,46 +46,50 @@ def load_registered_export(registry: ModelRegistry, info: ModelVersionInfo,
                                "serve it with --spark") from exc
 
 
-class RegistryResolver:
+class _VersionResolver:
+    """Resolves ``ref`` on every call and loads its version only when the version changed."""
+
+    def __init__(self, registry: ModelRegistry, ref: str) -> None:
+        from lake.ml.tracking import ModelRef
+
+        self.registry = registry
+        self.ref = ModelRef.parse(ref)
+        self._cached: ModelPackage | None = None
+
+    def __call__(self) -> ModelPackage:
+        info = self.registry.resolve(self.ref)
+        cached = self._cached
+        if cached is not None and cached.version == info.version:
+            return cached
+        self._cached = self._load(info)
+        return self._cached
+
+    def _load(self, info: ModelVersionInfo) -> ModelPackage:
+        raise NotImplementedError
+
+
+class RegistryResolver(_VersionResolver):
     """``resolve()`` for :class:`~lake.ml.serving.hotswap.ModelHolder`: the ONNX export of ``ref``'s version."""
 
     def __init__(self, registry: ModelRegistry, ref: str, *, artifact_path: str = ONNX_ARTIFACT_PATH) -> None:
-        from lake.ml.tracking import ModelRef
-
-        self.registry = registry
-        self.ref = ModelRef.parse(ref)
+        super().__init__(registry, ref)
         self.artifact_path = artifact_path
-        self._cached: ModelPackage | None = None
 
-    def __call__(self) -> ModelPackage:
-        info = self.registry.resolve(self.ref)
-        cached = self._cached
-        if cached is not None and cached.version == info.version:
-            return cached
+    def _load(self, info: ModelVersionInfo) -> ModelPackage:
         export = load_registered_export(self.registry, info, self.artifact_path)
-        self._cached = ModelPackage(version=info.version, model_bytes=export.model_bytes, signature=export.signature)
-        return self._cached
+        return ModelPackage(version=info.version, model_bytes=export.model_bytes, signature=export.signature)
 
 
-class RegistrySparkResolver:
+class RegistrySparkResolver(_VersionResolver):
     """``resolve()`` for the Spark path: the version's fitted ``PipelineModel`` and its input schema."""
 
     def __init__(self, registry: ModelRegistry, ref: str, spark: SparkSession) -> None:
-        from lake.ml.tracking import ModelRef
-
-        self.registry = registry
-        self.ref = ModelRef.parse(ref)
+        super().__init__(registry, ref)
         self.spark = spark
-        self._cached: ModelPackage | None = None
 
-    def __call__(self) -> ModelPackage:
-        info = self.registry.resolve(self.ref)
-        cached = self._cached
-        if cached is not None and cached.version == info.version:
-            return cached
+    def _load(self, info: ModelVersionInfo) -> ModelPackage:
         model = self.registry.load_spark_model(f"{info.name}:{info.version}")
-        self._cached = ModelPackage(version=info.version, payload=(model, _input_schema(self.registry, info)))
-        return self._cached
+        return ModelPackage(version=info.version, payload=(model, _input_schema(self.registry, info)))
 
     def builder(self, name: str) -> Builder:
         from lake.ml.serving.spark_scorer import SparkScorer
